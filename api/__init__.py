@@ -1,0 +1,1 @@
+"""The HTTP API: Litestar routes, msgspec structs, auth, idempotency and problem details."""

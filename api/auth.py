@@ -1,0 +1,59 @@
+"""Bearer-key authentication middleware and role guards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from api.context import ApiContext
+from api.keys import Principal, authenticate
+from api.problems import forbidden, unauthorized
+
+PUBLIC_PATHS = ["^/health", "^/schema", "^/metrics"]
+
+
+class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthorized("send an API key as 'Authorization: Bearer <key>'")
+        ctx: ApiContext = connection.app.state.ctx
+        principal = await anyio.to_thread.run_sync(
+            authenticate, ctx.pool, token.strip(), ctx.admin_token
+        )
+        if principal is None:
+            raise unauthorized("the API key is not valid")
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    return user
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not principal_of(connection).is_admin:
+        raise forbidden("this route needs the admin key")
+
+
+def _roles(*allowed: str) -> Any:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        if principal.role not in allowed:
+            raise forbidden(f"this route is for keys with role {' or '.join(allowed)}")
+
+    return guard
+
+
+emp_only = _roles("emp")
+readers = _roles("emp", "support", "auditor")
+support_or_emp = _roles("emp", "support")

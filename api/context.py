@@ -1,0 +1,35 @@
+"""What the API needs from the rest of the service, handed in by the composition root."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from psycopg_pool import ConnectionPool
+
+from commands.handlers import Outcome, Services, handle
+from projections.progress import Progress
+from projections.worker import WorkerStatus
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ApiContext:
+    services: Services
+    pool: ConnectionPool
+    progress: Progress
+    admin_token: str
+    projection_statuses: Callable[[], list[WorkerStatus]]
+    write_wait_timeout: float = 10.0
+
+    def execute(self, command: object) -> Outcome:
+        """Run a command and return once the read models reflect it (read-your-writes)."""
+        outcome = handle(command, self.services)
+        if not self.progress.wait_for(outcome.position, self.write_wait_timeout):
+            logger.error(
+                "read models did not reach a write in time",
+                extra={"position": outcome.position, "positions": self.progress.positions()},
+            )
+        return outcome

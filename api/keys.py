@@ -1,0 +1,67 @@
+"""API keys: issued once, stored only as a SHA-256 of their secret, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from uuid import UUID
+
+from psycopg_pool import ConnectionPool
+
+ROLES = ("emp", "support", "auditor")
+PREFIX = "clk_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the admin, or a key of one EMP with one role."""
+
+    role: str  # "admin" or one of ROLES
+    emp_id: UUID | None = None
+    key_id: UUID | None = None
+
+    @property
+    def actor(self) -> str:
+        return "admin" if self.key_id is None else f"api-key:{self.key_id}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def issue_key(pool: ConnectionPool, emp_id: UUID, role: str) -> str:
+    key_id = uuid.uuid4()
+    secret = secrets.token_urlsafe(32)
+    with pool.connection() as conn:
+        conn.execute(
+            "INSERT INTO api_keys (id, emp_id, role, secret_sha256) VALUES (%s, %s, %s, %s)",
+            (key_id, emp_id, role, _digest(secret)),
+        )
+    return f"{PREFIX}{key_id.hex}{secret}"
+
+
+def authenticate(pool: ConnectionPool, token: str, admin_token: str) -> Principal | None:
+    if hmac.compare_digest(token.encode(), admin_token.encode()):
+        return Principal(role="admin")
+    if not token.startswith(PREFIX) or len(token) < len(PREFIX) + 33:
+        return None
+    try:
+        key_id = UUID(hex=token[len(PREFIX) : len(PREFIX) + 32])
+    except ValueError:
+        return None
+    secret = token[len(PREFIX) + 32 :]
+    with pool.connection() as conn:
+        row = conn.execute(
+            "SELECT emp_id, role, secret_sha256 FROM api_keys WHERE id = %s AND revoked_at IS NULL",
+            (key_id,),
+        ).fetchone()
+    if row is None or not hmac.compare_digest(bytes(row[2]), _digest(secret)):
+        return None
+    return Principal(role=row[1], emp_id=row[0], key_id=key_id)
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()

@@ -1,0 +1,168 @@
+"""Every error leaves as RFC 9457 problem details; this is the one place that maps them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from eventsourcing.persistence import InterfaceError as EsInterfaceError
+from eventsourcing.persistence import OperationalError as EsOperationalError
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from psycopg import InterfaceError, OperationalError
+from psycopg_pool import PoolTimeout
+
+from domain.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://chargeledger.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+HTTP_CODES = {
+    400: ("validation-error", "The request is not valid"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "This key may not do that"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "The request body is too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+    503: ("service-unavailable", "The service is unavailable"),
+}
+
+
+class ApiProblem(Exception):
+    """An HTTP-level problem (auth, idempotency) that is not a domain rule."""
+
+    def __init__(self, status: int, code: str, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.title, self.detail = status, code, title, detail
+
+
+def unauthorized(detail: str) -> ApiProblem:
+    return ApiProblem(401, "unauthorized", "Authentication required", detail)
+
+
+def forbidden(detail: str) -> ApiProblem:
+    return ApiProblem(403, "forbidden", "This key may not do that", detail)
+
+
+def idempotency_conflict(detail: str) -> ApiProblem:
+    return ApiProblem(409, "idempotency-conflict", "Idempotency-Key reused", detail)
+
+
+def problem_body(
+    status: int, code: str, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    request: Request[Any, Any, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[Any]:
+    instance = request.url.path if request is not None else None
+    return Response(
+        content=msgspec.json.encode(problem_body(status, code, title, detail, instance, **extra)),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    extra: dict[str, Any] = {}
+    if exc.field:
+        extra["errors"] = [{"field": exc.field, "message": exc.detail}]
+    return problem_response(exc.status, exc.code, exc.title, exc.detail, request, **extra)
+
+
+def on_api_problem(request: Request[Any, Any, Any], exc: ApiProblem) -> Response[Any]:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem_response(exc.status, exc.code, exc.title, exc.detail, request, headers=headers)
+
+
+def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            field = _field_name(item)
+            errors.append({"field": field, "message": str(item.get("message", ""))})
+    if errors:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    else:
+        detail = exc.detail
+    return problem_response(
+        400, "validation-error", "The request is not valid", detail, request, errors=errors
+    )
+
+
+def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    code, title = HTTP_CODES.get(exc.status_code, ("error", "Error"))
+    if exc.status_code >= 500:
+        code, title = "internal-error", "Internal error"
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(exc.status_code, code, title, exc.detail, request, headers=headers)
+
+
+def on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.warning("database unavailable", extra={"error": str(exc), "path": request.url.path})
+    return problem_response(
+        503,
+        "service-unavailable",
+        "The database is unavailable",
+        "the ledger's database did not answer; nothing was lost, retry with the same Idempotency-Key",
+        request,
+        headers={"Retry-After": "1"},
+    )
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(
+        500, "internal-error", "Internal error", "an unexpected error occurred", request
+    )
+
+
+def _field_name(item: dict[str, Any]) -> str:
+    key = str(item.get("key") or "")
+    message = str(item.get("message", ""))
+    # msgspec says "... - at `$.card.token`": that path names the field best.
+    if "at `$." in message:
+        return message.rsplit("at `$.", 1)[1].rstrip("`").strip()
+    if "unknown field `" in message:
+        return message.split("unknown field `", 1)[1].split("`", 1)[0]
+    if "required field `" in message:
+        return message.split("required field `", 1)[1].split("`", 1)[0]
+    return key or "body"
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: on_domain_error,
+    ApiProblem: on_api_problem,
+    ValidationException: on_validation_error,
+    HTTPException: on_http_exception,
+    OperationalError: on_database_unavailable,
+    InterfaceError: on_database_unavailable,
+    PoolTimeout: on_database_unavailable,
+    EsOperationalError: on_database_unavailable,
+    EsInterfaceError: on_database_unavailable,
+    Exception: on_unexpected,
+}

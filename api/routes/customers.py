@@ -1,0 +1,142 @@
+"""Customers of an EMP: registration, payment card, automatic top-up consent, balance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, delete, get, post, put
+
+from api.auth import emp_only, readers
+from api.context import ApiContext
+from api.pagination import Limit, decode_cursor, encode_cursor
+from api.schemas import AutoTopUpIn, BalanceOut, CardIn, CustomerIn, CustomerOut, CustomerPage
+from commands.messages import RegisterCustomer, RemovePaymentCard, SetAutoTopUp, StorePaymentCard
+from domain.aggregates import PaymentCard
+from domain.errors import NotFound
+from projections import queries
+
+
+def customer_out(ctx: ApiContext, emp_id: UUID, customer_id: UUID) -> CustomerOut:
+    row = queries.customer(ctx.pool, emp_id, customer_id)
+    if row is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return CustomerOut.from_row(row)
+
+
+@post("/v1/customers", guards=[emp_only], sync_to_thread=True, tags=["customers"])
+def register_customer(
+    data: CustomerIn, request: Request[Any, Any, Any], ctx: ApiContext
+) -> Response[CustomerOut]:
+    principal = request.user
+    outcome = ctx.execute(
+        RegisterCustomer(
+            emp_id=principal.emp_id,
+            name=data.name,
+            email=data.email,
+            account_type=data.account_type,
+            external_ref=data.external_ref,
+            actor=principal.actor,
+        )
+    )
+    body = customer_out(ctx, principal.emp_id, outcome.id)
+    return Response(body, status_code=201 if outcome.created else 200)
+
+
+@get("/v1/customers", guards=[readers], sync_to_thread=True, tags=["customers"])
+def list_customers(
+    request: Request[Any, Any, Any], ctx: ApiContext, limit: Limit = 50, cursor: str | None = None
+) -> CustomerPage:
+    after = tuple(decode_cursor(cursor, 2)) if cursor else None
+    rows = queries.customers_page(ctx.pool, request.user.emp_id, limit=limit + 1, after=after)  # type: ignore[arg-type]
+    items = [CustomerOut.from_row(row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last["created_at"].isoformat(), str(last["id"]))
+    return CustomerPage(items=items, next_cursor=next_cursor)
+
+
+@get("/v1/customers/{customer_id:uuid}", guards=[readers], sync_to_thread=True, tags=["customers"])
+def get_customer(
+    customer_id: UUID, request: Request[Any, Any, Any], ctx: ApiContext
+) -> CustomerOut:
+    return customer_out(ctx, request.user.emp_id, customer_id)
+
+
+@put(
+    "/v1/customers/{customer_id:uuid}/payment-card",
+    guards=[emp_only],
+    sync_to_thread=True,
+    tags=["customers"],
+)
+def store_payment_card(
+    customer_id: UUID, data: CardIn, request: Request[Any, Any, Any], ctx: ApiContext
+) -> CustomerOut:
+    principal = request.user
+    card = PaymentCard(data.token, data.brand, data.last4, data.exp_month, data.exp_year)
+    ctx.execute(StorePaymentCard(principal.emp_id, customer_id, card, principal.actor))
+    return customer_out(ctx, principal.emp_id, customer_id)
+
+
+@delete(
+    "/v1/customers/{customer_id:uuid}/payment-card",
+    guards=[emp_only],
+    sync_to_thread=True,
+    status_code=200,
+    tags=["customers"],
+)
+def remove_payment_card(
+    customer_id: UUID, request: Request[Any, Any, Any], ctx: ApiContext
+) -> CustomerOut:
+    principal = request.user
+    ctx.execute(RemovePaymentCard(principal.emp_id, customer_id, principal.actor))
+    return customer_out(ctx, principal.emp_id, customer_id)
+
+
+@put(
+    "/v1/customers/{customer_id:uuid}/auto-top-up",
+    guards=[emp_only],
+    sync_to_thread=True,
+    tags=["customers"],
+)
+def set_auto_top_up(
+    customer_id: UUID, data: AutoTopUpIn, request: Request[Any, Any, Any], ctx: ApiContext
+) -> CustomerOut:
+    principal = request.user
+    ctx.execute(
+        SetAutoTopUp(
+            emp_id=principal.emp_id,
+            customer_id=customer_id,
+            enabled=data.enabled,
+            threshold_minor=data.threshold_minor,
+            amount_minor=data.amount_minor,
+            actor=principal.actor,
+        )
+    )
+    return customer_out(ctx, principal.emp_id, customer_id)
+
+
+@get(
+    "/v1/customers/{customer_id:uuid}/balance",
+    guards=[readers],
+    sync_to_thread=True,
+    tags=["ledger"],
+)
+def get_balance(customer_id: UUID, request: Request[Any, Any, Any], ctx: ApiContext) -> BalanceOut:
+    customer = customer_out(ctx, request.user.emp_id, customer_id)
+    return BalanceOut(
+        balance_minor=customer.balance_minor, currency=customer.currency, as_of=datetime.now(UTC)
+    )
+
+
+ROUTES = [
+    register_customer,
+    list_customers,
+    get_customer,
+    store_payment_card,
+    remove_payment_card,
+    set_auto_top_up,
+    get_balance,
+]

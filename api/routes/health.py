@@ -1,0 +1,42 @@
+"""Liveness with substance: 200 only when the database answers; projection lag is shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get
+
+from api.context import ApiContext
+from api.problems import problem_response
+
+
+@get("/health", sync_to_thread=True, tags=["operations"])
+def health(ctx: ApiContext) -> Response[Any]:
+    try:
+        with ctx.pool.connection(timeout=2.0) as conn:
+            conn.execute("SELECT 1")
+            row = conn.execute("SELECT max(notification_id) FROM ledger_events").fetchone()
+    except Exception as error:
+        return problem_response(
+            503,
+            "service-unavailable",
+            "The database is unavailable",
+            f"database check failed: {error}",
+        )
+    head = (row[0] if row else None) or 0
+    projections = {
+        status.name: {
+            "position": status.position,
+            "lag": max(head - status.position, 0),
+            "running": status.running,
+            "restarts": status.restarts,
+            "last_error": status.last_error,
+        }
+        for status in ctx.projection_statuses()
+    }
+    return Response(
+        {"status": "ok", "database": "ok", "log_position": head, "projections": projections}
+    )
+
+
+ROUTES = [health]

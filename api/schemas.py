@@ -1,0 +1,141 @@
+"""Request and response bodies as msgspec structs: frozen, unknown fields refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from domain.money import MAX_AMOUNT_MINOR
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+AmountMinor = Annotated[int, msgspec.Meta(ge=1, le=MAX_AMOUNT_MINOR)]
+ThresholdMinor = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT_MINOR)]
+ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+CardToken = Annotated[str, msgspec.Meta(pattern=r"^tok_[A-Za-z0-9_]{1,100}$")]
+Last4 = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}$")]
+Brand = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+ExpMonth = Annotated[int, msgspec.Meta(ge=1, le=12)]
+ExpYear = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+AccountTypeName = Literal["prepaid", "postpaid"]
+RoleName = Literal["emp", "support", "auditor"]
+
+
+class Request(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Base of every request body."""
+
+
+class AutoTopUpDefaults(Request):
+    threshold_minor: ThresholdMinor
+    amount_minor: AmountMinor
+
+
+class EmpIn(Request):
+    name: Name
+    currency: Currency
+    auto_top_up: AutoTopUpDefaults | None = None
+
+
+class EmpOut(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    currency: str
+    auto_top_up: AutoTopUpDefaults
+
+
+class ApiKeyIn(Request):
+    role: RoleName
+
+
+class ApiKeyOut(msgspec.Struct, frozen=True):
+    key: str
+    role: str
+    emp_id: str
+
+
+class CustomerIn(Request):
+    name: Name
+    email: Email
+    account_type: AccountTypeName
+    external_ref: ExternalRef | None = None
+
+
+class CardIn(Request):
+    token: CardToken
+    brand: Brand
+    last4: Last4
+    exp_month: ExpMonth
+    exp_year: ExpYear
+
+
+class AutoTopUpIn(Request):
+    enabled: bool
+    threshold_minor: ThresholdMinor | None = None
+    amount_minor: AmountMinor | None = None
+
+
+class CardOut(msgspec.Struct, frozen=True):
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class AutoTopUpOut(msgspec.Struct, frozen=True):
+    enabled: bool
+    threshold_minor: int
+    amount_minor: int
+
+
+class CustomerOut(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    email: str
+    account_type: str
+    currency: str
+    balance_minor: int
+    payment_card: CardOut | None
+    auto_top_up: AutoTopUpOut
+    created_at: datetime
+    external_ref: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> CustomerOut:
+        card = None
+        if row["card_last4"] is not None:
+            card = CardOut(
+                brand=row["card_brand"],
+                last4=row["card_last4"],
+                exp_month=row["card_exp_month"],
+                exp_year=row["card_exp_year"],
+            )
+        return cls(
+            id=str(row["id"]),
+            name=row["name"],
+            email=row["email"],
+            account_type=row["account_type"],
+            currency=row["currency"].strip(),
+            balance_minor=row["balance_minor"],
+            payment_card=card,
+            auto_top_up=AutoTopUpOut(
+                enabled=row["auto_top_up_enabled"],
+                threshold_minor=row["auto_top_up_threshold_minor"],
+                amount_minor=row["auto_top_up_amount_minor"],
+            ),
+            created_at=row["created_at"],
+            external_ref=row["external_ref"],
+        )
+
+
+class CustomerPage(msgspec.Struct, frozen=True):
+    items: list[CustomerOut]
+    next_cursor: str | None
+
+
+class BalanceOut(msgspec.Struct, frozen=True):
+    balance_minor: int
+    currency: str
+    as_of: datetime

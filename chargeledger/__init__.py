@@ -1,0 +1,1 @@
+"""Composition root of chargeledger: configuration, database bootstrap and the CLI."""

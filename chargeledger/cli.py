@@ -1,0 +1,89 @@
+"""The `chargeledger` command: migrate, serve, project."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from chargeledger.admin_token import load_or_create_admin_token
+from chargeledger.config import Settings
+from chargeledger.database import resolve_database_url
+from chargeledger.logs import configure_logging
+from chargeledger.system import build_system
+from migrations import migrate
+
+logger = logging.getLogger("chargeledger")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chargeledger", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply pending database migrations")
+    serve = commands.add_parser("serve", help="serve the API with projections in-process")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    commands.add_parser("project", help="run the projections alone (no API)")
+    args = parser.parse_args(argv)
+
+    configure_logging()
+    settings = Settings.from_env()
+    database_url = resolve_database_url(settings.database_url, settings.data_dir)
+    if args.command == "migrate":
+        applied = migrate(database_url)
+        print(f"migrations applied: {', '.join(applied) if applied else 'none pending'}")
+        return 0
+    if args.command == "serve":
+        return _serve(settings, database_url, args.host, args.port)
+    if args.command == "project":
+        return _project(settings, database_url)
+    return 2
+
+
+def _serve(settings: Settings, database_url: str, host: str, port: int) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.context import ApiContext
+
+    token, generated = load_or_create_admin_token(settings.admin_token, settings.data_dir)
+    system = build_system(database_url, pool_size=settings.pool_size)
+    system.start_projections()
+    ctx = ApiContext(
+        services=system.services,
+        pool=system.pool,
+        progress=system.progress,
+        admin_token=token,
+        projection_statuses=system.projection_statuses,
+        write_wait_timeout=settings.write_wait_timeout,
+    )
+    app = create_app(ctx, log_formatter="chargeledger.logs.JsonFormatter")
+    print(f"chargeledger serving on http://{host}:{port}  (OpenAPI: http://{host}:{port}/schema)")
+    if generated:
+        print(f"admin key (shown once, kept in {settings.data_dir / 'admin_token'}): {token}")
+    elif not settings.admin_token:
+        print(f"admin key: in {settings.data_dir / 'admin_token'}")
+    sys.stdout.flush()
+    try:
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    finally:
+        system.close()
+    return 0
+
+
+def _project(settings: Settings, database_url: str) -> int:
+    system = build_system(database_url, pool_size=settings.pool_size)
+    system.start_projections()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    logger.info("projections running", extra={"projections": [w.name for w in system.workers]})
+    stop.wait()
+    system.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

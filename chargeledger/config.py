@@ -1,0 +1,35 @@
+"""Settings read from the environment (the README lists every variable)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = Path(".chargeledger")
+    admin_token: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "billing@chargeledger.invalid"
+    payment_gateway: str = "simulated"
+    hmac_key: str | None = None
+    pool_size: int = 8
+    write_wait_timeout: float = 10.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        return cls(
+            database_url=env.get("CHARGELEDGER_DATABASE_URL") or None,
+            data_dir=Path(env.get("CHARGELEDGER_DATA_DIR", ".chargeledger")),
+            admin_token=env.get("CHARGELEDGER_ADMIN_TOKEN") or None,
+            smtp_url=env.get("CHARGELEDGER_SMTP_URL") or None,
+            mail_from=env.get("CHARGELEDGER_MAIL_FROM", "billing@chargeledger.invalid"),
+            payment_gateway=env.get("CHARGELEDGER_PAYMENT_GATEWAY", "simulated"),
+            hmac_key=env.get("CHARGELEDGER_HMAC_KEY") or None,
+            pool_size=int(env.get("CHARGELEDGER_POOL_SIZE", "8")),
+        )

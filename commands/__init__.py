@@ -1,0 +1,1 @@
+"""The write side: the event-sourced Application, one handler per command, ports and adapters."""

@@ -1,0 +1,67 @@
+"""The write-side eventsourcing Application holding every aggregate of every EMP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.persistence import Recording
+
+from domain.aggregates import Customer, Emp
+from domain.errors import NotFound
+
+
+class Ledger(Application[UUID]):
+    name = "Ledger"
+    # Long-lived customers: a command's cost must not grow with the customer's age.
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
+        Customer: 100,
+    }
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._after_save: list[Callable[[int], None]] = []
+
+    def on_saved(self, listener: Callable[[int], None]) -> None:
+        """Call listener(position) after each save (wakes in-process projection workers)."""
+        self._after_save.append(listener)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            position = recordings[-1].notification.id
+            for listener in self._after_save:
+                listener(position)
+        return recordings
+
+    def get_emp(self, emp_id: UUID) -> Emp:
+        return self._get(emp_id, Emp, "EMP")
+
+    def get_customer(self, customer_id: UUID, emp_id: UUID) -> Customer:
+        """The customer, if it exists and belongs to emp_id; otherwise not-found."""
+        customer = self._get(customer_id, Customer, "customer")
+        if customer.emp_id != emp_id:
+            raise NotFound(f"customer {customer_id} not found")
+        return customer
+
+    def find_customer(self, customer_id: UUID) -> Customer | None:
+        try:
+            return self._get(customer_id, Customer, "customer")
+        except NotFound:
+            return None
+
+    def _get(self, aggregate_id: UUID, kind: type[Any], label: str) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{label} {aggregate_id} not found") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"{label} {aggregate_id} not found")
+        return aggregate
+
+
+def position_of(recordings: list[Recording[UUID]]) -> int | None:
+    return recordings[-1].notification.id if recordings else None

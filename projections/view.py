@@ -1,0 +1,47 @@
+"""A projection's view: its tables and its tracking row, always written in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from psycopg import Cursor
+
+
+class ReadModelView(PostgresTrackingRecorder):
+    """Exactly once: a replayed batch fails the tracking insert and rolls back its changes."""
+
+    def __init__(self, datastore: PostgresDatastore, *, tracking_table_name: str) -> None:
+        super().__init__(datastore, tracking_table_name=tracking_table_name)
+
+
+class ReadModelProjection(Projection[ReadModelView]):
+    """Applies events to its tables; subclasses implement `apply(event, cursor)`.
+
+    Events the projection ignores are still tracked, so waiting on a position never stalls.
+    """
+
+    def apply(self, domain_event: Any, cursor: Cursor[Any]) -> None:
+        raise NotImplementedError
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.process_batch([(domain_event, tracking)])
+
+    def process_batch(self, items: Sequence[tuple[Any, Tracking]]) -> None:
+        if not items:
+            return
+        view = self.view
+        with view.datastore.transaction(commit=True) as cursor:
+            for domain_event, _ in items:
+                self.apply(domain_event, cursor)
+            view._insert_tracking(cursor, items[-1][1])
+
+    def position(self, application_name: str) -> int:
+        return self.view.max_tracking_id(application_name) or 0
+
+    def reset(self, cursor: Cursor[Any]) -> None:
+        """Empty this projection's tables (for a rebuild from zero)."""
+        raise NotImplementedError
