@@ -19,6 +19,7 @@ from api.context import ApiContext
 from api.idempotency import IdempotencyMiddleware
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import admin, customers, health
+from api.strict_body import decode_body_strictly
 
 
 def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar:
@@ -49,6 +50,7 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
             CardNumberGuard,
             IdempotencyMiddleware,
         ],
+        before_request=decode_body_strictly,
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="chargeledger",

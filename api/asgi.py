@@ -1,11 +1,11 @@
-"""Small ASGI pieces shared by the raw middlewares: read a body once, replay it, answer a problem."""
+"""ASGI pieces the raw middlewares share: read a body once, replay it, answer a problem."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import Receive, ReceiveMessage, Scope, Send
 
 from api.problems import MEDIA_TYPE, problem_body
 
@@ -36,7 +36,7 @@ async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
 def replay(body: bytes) -> Receive:
     sent = False
 
-    async def receive() -> Message:
+    async def receive() -> ReceiveMessage:
         nonlocal sent
         if sent:
             return {"type": "http.disconnect"}

@@ -6,11 +6,11 @@ import base64
 from typing import Annotated
 
 import msgspec
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from domain.errors import ValidationFailed
 
-Limit = Annotated[int, Parameter(ge=1, le=500, default=50, description="page size (max 500)")]
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size (max 500)")]
 
 
 def encode_cursor(*parts: str) -> str:

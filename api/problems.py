@@ -105,10 +105,7 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
         if isinstance(item, dict):
             field = _field_name(item)
             errors.append({"field": field, "message": str(item.get("message", ""))})
-    if errors:
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    else:
-        detail = exc.detail
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or exc.detail
     return problem_response(
         400, "validation-error", "The request is not valid", detail, request, errors=errors
     )
@@ -128,7 +125,8 @@ def on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> 
         503,
         "service-unavailable",
         "The database is unavailable",
-        "the ledger's database did not answer; nothing was lost, retry with the same Idempotency-Key",
+        "the ledger's database did not answer; nothing was lost:"
+        " retry with the same Idempotency-Key",
         request,
         headers={"Retry-After": "1"},
     )
@@ -142,16 +140,20 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
 
 
 def _field_name(item: dict[str, Any]) -> str:
-    key = str(item.get("key") or "")
-    message = str(item.get("message", ""))
-    # msgspec says "... - at `$.card.token`": that path names the field best.
-    if "at `$." in message:
-        return message.rsplit("at `$.", 1)[1].rstrip("`").strip()
-    if "unknown field `" in message:
-        return message.split("unknown field `", 1)[1].split("`", 1)[0]
-    if "required field `" in message:
-        return message.split("required field `", 1)[1].split("`", 1)[0]
-    return key or "body"
+    return field_from_message(str(item.get("message", ""))) or str(item.get("key") or "body")
+
+
+def field_from_message(message: str) -> str | None:
+    """The field a msgspec validation message is about, as a dotted path."""
+    path = ""
+    if " - at `$." in message:
+        message, _, at = message.partition(" - at `$.")
+        path = at.rstrip("`").strip()
+    for marker in ("unknown field `", "required field `"):
+        if marker in message:
+            name = message.split(marker, 1)[1].split("`", 1)[0]
+            return f"{path}.{name}" if path else name
+    return path or None
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

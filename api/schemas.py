@@ -28,12 +28,12 @@ class Request(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Base of every request body."""
 
 
-class AutoTopUpDefaults(Request):
+class AutoTopUpDefaults(Request, frozen=True, forbid_unknown_fields=True):
     threshold_minor: ThresholdMinor
     amount_minor: AmountMinor
 
 
-class EmpIn(Request):
+class EmpIn(Request, frozen=True, forbid_unknown_fields=True):
     name: Name
     currency: Currency
     auto_top_up: AutoTopUpDefaults | None = None
@@ -46,7 +46,7 @@ class EmpOut(msgspec.Struct, frozen=True):
     auto_top_up: AutoTopUpDefaults
 
 
-class ApiKeyIn(Request):
+class ApiKeyIn(Request, frozen=True, forbid_unknown_fields=True):
     role: RoleName
 
 
@@ -56,14 +56,14 @@ class ApiKeyOut(msgspec.Struct, frozen=True):
     emp_id: str
 
 
-class CustomerIn(Request):
+class CustomerIn(Request, frozen=True, forbid_unknown_fields=True):
     name: Name
     email: Email
     account_type: AccountTypeName
     external_ref: ExternalRef | None = None
 
 
-class CardIn(Request):
+class CardIn(Request, frozen=True, forbid_unknown_fields=True):
     token: CardToken
     brand: Brand
     last4: Last4
@@ -71,7 +71,7 @@ class CardIn(Request):
     exp_year: ExpYear
 
 
-class AutoTopUpIn(Request):
+class AutoTopUpIn(Request, frozen=True, forbid_unknown_fields=True):
     enabled: bool
     threshold_minor: ThresholdMinor | None = None
     amount_minor: AmountMinor | None = None

@@ -40,13 +40,19 @@ class System:
     projections: list[ReadModelProjection]
     workers: list[ProjectionWorker] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.ledger.on_saved(self._wake_workers)
+
+    def _wake_workers(self, position: int) -> None:
+        for worker in self.workers:
+            worker.wake(position)
+
     def start_projections(self) -> None:
         """Run every projection in this process (the single-node default)."""
         for projection in self.projections:
             worker = ProjectionWorker(
                 self.ledger, projection, self.progress, listen_conninfo=self.database_url
             )
-            self.ledger.on_saved(worker.wake)
             worker.start()
             self.workers.append(worker)
         self.progress.local = True
@@ -56,6 +62,16 @@ class System:
             worker.stop()
         self.workers = []
         self.progress.local = False
+
+    def rebuild_projections(self) -> None:
+        """Rebuild every read model from the first event (stops and restarts local workers)."""
+        was_running = bool(self.workers)
+        self.stop_projections()
+        for projection in self.projections:
+            projection.rebuild_from_zero(self.ledger.name)
+            self.progress.forget(type(projection).name)
+        if was_running:
+            self.start_projections()
 
     def projection_statuses(self) -> list[WorkerStatus]:
         if self.workers:

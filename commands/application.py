@@ -55,7 +55,7 @@ class Ledger(Application[UUID]):
 
     def _get(self, aggregate_id: UUID, kind: type[Any], label: str) -> Any:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"{label} {aggregate_id} not found") from None
         if not isinstance(aggregate, kind):

@@ -112,7 +112,8 @@ def store_payment_card(cmd: StorePaymentCard, services: Services) -> Outcome:
     verification = services.gateway.verify_card(cmd.card.token)
     if not verification.approved:
         raise PaymentDeclined(
-            f"the card was declined by the gateway ({verification.decline_code}); nothing was stored"
+            f"the card was declined by the gateway ({verification.decline_code});"
+            " nothing was stored"
         )
 
     def attempt() -> Outcome:

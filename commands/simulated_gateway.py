@@ -51,7 +51,8 @@ class SimulatedGateway:
         with self._pool.connection() as conn:
             conn.execute(
                 "INSERT INTO gateway_charges"
-                " (idempotency_key, charge_id, token, amount_minor, currency, approved, decline_code)"
+                " (idempotency_key, charge_id, token, amount_minor, currency, approved,"
+                " decline_code)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING",
                 (
                     idempotency_key,

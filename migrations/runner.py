@@ -103,6 +103,6 @@ def _check_unchanged(migration: Migration, name: str, checksum: str) -> None:
     if checksum != migration.checksum or name != migration.name:
         raise MigrationError(
             f"migration {migration.name} was edited after it was applied "
-            f"(applied as {name} with checksum {checksum[:12]}, file now {migration.checksum[:12]});"
+            f"(applied as {name}, checksum {checksum[:12]}; file now {migration.checksum[:12]});"
             " add a new migration instead of changing an applied one"
         )

@@ -32,6 +32,11 @@ class Progress:
                 self._positions[name] = position
                 self._changed.notify_all()
 
+    def forget(self, name: str) -> None:
+        """Start over from zero (a projection being rebuilt)."""
+        with self._changed:
+            self._positions[name] = 0
+
     def positions(self) -> dict[str, int]:
         with self._changed:
             return dict(self._positions)

@@ -45,3 +45,13 @@ class ReadModelProjection(Projection[ReadModelView]):
     def reset(self, cursor: Cursor[Any]) -> None:
         """Empty this projection's tables (for a rebuild from zero)."""
         raise NotImplementedError
+
+    def rebuild_from_zero(self, application_name: str) -> None:
+        """Empty the tables and forget the tracked position, in one transaction."""
+        view = self.view
+        with view.datastore.transaction(commit=True) as cursor:
+            self.reset(cursor)
+            cursor.execute(
+                f'DELETE FROM "{view.tracking_table_name}" WHERE application_name = %s',
+                (application_name,),
+            )

@@ -6,6 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 
 from api.auth import admin_only
 from api.context import ApiContext
@@ -22,7 +24,9 @@ from domain.money import check_currency
 @post(
     "/v1/emps", guards=[admin_only], sync_to_thread=True, status_code=201, tags=["administration"]
 )
-def create_emp(data: EmpIn, request: Request[Any, Any, Any], ctx: ApiContext) -> EmpOut:
+def create_emp(
+    data: JSONBody[EmpIn], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+) -> EmpOut:
     check_currency(data.currency)
     defaults = data.auto_top_up or AutoTopUpDefaults(
         threshold_minor=DEFAULT_AUTO_TOP_UP_THRESHOLD_MINOR,
@@ -47,7 +51,9 @@ def create_emp(data: EmpIn, request: Request[Any, Any, Any], ctx: ApiContext) ->
     status_code=201,
     tags=["administration"],
 )
-def create_api_key(emp_id: UUID, data: ApiKeyIn, ctx: ApiContext) -> ApiKeyOut:
+def create_api_key(
+    emp_id: FromPath[UUID], data: JSONBody[ApiKeyIn], ctx: NamedDependency[ApiContext]
+) -> ApiKeyOut:
     ctx.services.ledger.get_emp(emp_id)  # not-found for an unknown EMP
     key = issue_key(ctx.pool, emp_id, data.role)
     return ApiKeyOut(key=key, role=data.role, emp_id=str(emp_id))

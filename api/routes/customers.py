@@ -7,6 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.auth import emp_only, readers
 from api.context import ApiContext
@@ -18,7 +20,9 @@ from domain.errors import NotFound
 from projections import queries
 
 
-def customer_out(ctx: ApiContext, emp_id: UUID, customer_id: UUID) -> CustomerOut:
+def customer_out(
+    ctx: NamedDependency[ApiContext], emp_id: FromPath[UUID], customer_id: FromPath[UUID]
+) -> CustomerOut:
     row = queries.customer(ctx.pool, emp_id, customer_id)
     if row is None:
         raise NotFound(f"customer {customer_id} not found")
@@ -27,7 +31,7 @@ def customer_out(ctx: ApiContext, emp_id: UUID, customer_id: UUID) -> CustomerOu
 
 @post("/v1/customers", guards=[emp_only], sync_to_thread=True, tags=["customers"])
 def register_customer(
-    data: CustomerIn, request: Request[Any, Any, Any], ctx: ApiContext
+    data: JSONBody[CustomerIn], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> Response[CustomerOut]:
     principal = request.user
     outcome = ctx.execute(
@@ -46,7 +50,10 @@ def register_customer(
 
 @get("/v1/customers", guards=[readers], sync_to_thread=True, tags=["customers"])
 def list_customers(
-    request: Request[Any, Any, Any], ctx: ApiContext, limit: Limit = 50, cursor: str | None = None
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    limit: Limit = 50,
+    cursor: FromQuery[str | None] = None,
 ) -> CustomerPage:
     after = tuple(decode_cursor(cursor, 2)) if cursor else None
     rows = queries.customers_page(ctx.pool, request.user.emp_id, limit=limit + 1, after=after)  # type: ignore[arg-type]
@@ -60,7 +67,7 @@ def list_customers(
 
 @get("/v1/customers/{customer_id:uuid}", guards=[readers], sync_to_thread=True, tags=["customers"])
 def get_customer(
-    customer_id: UUID, request: Request[Any, Any, Any], ctx: ApiContext
+    customer_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> CustomerOut:
     return customer_out(ctx, request.user.emp_id, customer_id)
 
@@ -72,7 +79,10 @@ def get_customer(
     tags=["customers"],
 )
 def store_payment_card(
-    customer_id: UUID, data: CardIn, request: Request[Any, Any, Any], ctx: ApiContext
+    customer_id: FromPath[UUID],
+    data: JSONBody[CardIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
 ) -> CustomerOut:
     principal = request.user
     card = PaymentCard(data.token, data.brand, data.last4, data.exp_month, data.exp_year)
@@ -88,7 +98,7 @@ def store_payment_card(
     tags=["customers"],
 )
 def remove_payment_card(
-    customer_id: UUID, request: Request[Any, Any, Any], ctx: ApiContext
+    customer_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> CustomerOut:
     principal = request.user
     ctx.execute(RemovePaymentCard(principal.emp_id, customer_id, principal.actor))
@@ -102,7 +112,10 @@ def remove_payment_card(
     tags=["customers"],
 )
 def set_auto_top_up(
-    customer_id: UUID, data: AutoTopUpIn, request: Request[Any, Any, Any], ctx: ApiContext
+    customer_id: FromPath[UUID],
+    data: JSONBody[AutoTopUpIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
 ) -> CustomerOut:
     principal = request.user
     ctx.execute(
@@ -124,7 +137,9 @@ def set_auto_top_up(
     sync_to_thread=True,
     tags=["ledger"],
 )
-def get_balance(customer_id: UUID, request: Request[Any, Any, Any], ctx: ApiContext) -> BalanceOut:
+def get_balance(
+    customer_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+) -> BalanceOut:
     customer = customer_out(ctx, request.user.emp_id, customer_id)
     return BalanceOut(
         balance_minor=customer.balance_minor, currency=customer.currency, as_of=datetime.now(UTC)

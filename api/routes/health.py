@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 
 from api.context import ApiContext
 from api.problems import problem_response
 
 
 @get("/health", sync_to_thread=True, tags=["operations"])
-def health(ctx: ApiContext) -> Response[Any]:
+def health(ctx: NamedDependency[ApiContext]) -> Response[Any]:
     try:
         with ctx.pool.connection(timeout=2.0) as conn:
             conn.execute("SELECT 1")

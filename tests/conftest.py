@@ -1,0 +1,196 @@
+"""Shared fixtures: real PostgreSQL servers (embedded, and CI's when configured), a fresh
+database per test run, the ledger system, and the API served over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlparse, urlunparse
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.context import ApiContext
+from chargeledger.database import start_embedded_server
+from chargeledger.system import System, build_system
+
+EXTERNAL_URL = os.environ.get("CHARGELEDGER_TEST_DATABASE_URL")
+SERVERS = ["embedded", *(["external"] if EXTERNAL_URL else [])]
+ADMIN_TOKEN = "test-admin-token"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("CI") and not EXTERNAL_URL:
+        raise pytest.UsageError("CI must set CHARGELEDGER_TEST_DATABASE_URL (see .ci/run)")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"PostgreSQL servers under test: {', '.join(SERVERS)}"
+
+
+def with_database(url: str, dbname: str) -> str:
+    return urlunparse(urlparse(url)._replace(path=f"/{dbname}"))
+
+
+def create_database(server_url: str, prefix: str = "cl_test") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return with_database(server_url, name)
+
+
+def drop_database(server_url: str, database_url: str) -> None:
+    name = urlparse(database_url).path.lstrip("/")
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def embedded_server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return start_embedded_server(tmp_path_factory.mktemp("embedded-pg"))
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def server_url(request: pytest.FixtureRequest) -> str:
+    """The URL of one PostgreSQL server's maintenance database; tests run once per server."""
+    if request.param == "external":
+        assert EXTERNAL_URL
+        return EXTERNAL_URL
+    url: str = request.getfixturevalue("embedded_server_url")
+    return url
+
+
+@pytest.fixture
+def fresh_database_url(server_url: str) -> Iterator[str]:
+    """An empty database of its own for one test."""
+    url = create_database(server_url, "cl_fresh")
+    yield url
+    drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """This test run's own database on the server, shared by the tests of the run."""
+    url = create_database(server_url)
+    yield url
+    drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+def system(database_url: str) -> Iterator[System]:
+    built = build_system(database_url, pool_size=6)
+    built.start_projections()
+    yield built
+    built.close()
+
+
+@dataclass
+class ServedApp:
+    base_url: str
+    system: System
+    admin_token: str = ADMIN_TOKEN
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30.0)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def served(system: System) -> Iterator[ServedApp]:
+    """The Litestar app served by uvicorn on a local port: tests speak real HTTP to it."""
+    ctx = ApiContext(
+        services=system.services,
+        pool=system.pool,
+        progress=system.progress,
+        admin_token=ADMIN_TOKEN,
+        projection_statuses=system.projection_statuses,
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ctx), host="127.0.0.1", port=port, log_config=None, access_log=False
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield ServedApp(f"http://127.0.0.1:{port}", system)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def admin(served: ServedApp) -> Iterator[httpx.Client]:
+    with served.client(ADMIN_TOKEN) as client:
+        yield client
+
+
+@dataclass
+class Tenant:
+    """An EMP with one key per role, and clients that use them."""
+
+    id: str
+    currency: str
+    keys: dict[str, str]
+    served: ServedApp
+    clients: dict[str, httpx.Client] = field(default_factory=dict)
+
+    def as_role(self, role: str) -> httpx.Client:
+        if role not in self.clients:
+            self.clients[role] = self.served.client(self.keys[role])
+        return self.clients[role]
+
+    @property
+    def emp(self) -> httpx.Client:
+        return self.as_role("emp")
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+
+def make_tenant(served: ServedApp, admin: httpx.Client, currency: str = "EUR") -> Tenant:
+    response = admin.post(
+        "/v1/emps", json={"name": f"EMP {uuid.uuid4().hex[:6]}", "currency": currency}
+    )
+    assert response.status_code == 201, response.text
+    emp_id = response.json()["id"]
+    keys = {}
+    for role in ("emp", "support", "auditor"):
+        key = admin.post(f"/v1/emps/{emp_id}/api-keys", json={"role": role})
+        assert key.status_code == 201, key.text
+        keys[role] = key.json()["key"]
+    return Tenant(emp_id, currency, keys, served)
+
+
+@pytest.fixture
+def tenant(served: ServedApp, admin: httpx.Client) -> Iterator[Tenant]:
+    made = make_tenant(served, admin)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def other_tenant(served: ServedApp, admin: httpx.Client) -> Iterator[Tenant]:
+    made = make_tenant(served, admin)
+    yield made
+    made.close()

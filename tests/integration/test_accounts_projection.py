@@ -1,0 +1,150 @@
+"""The accounts projection: exactly once, restartable, supervised, rebuilt from zero alike."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from chargeledger.system import System, build_system
+from commands.handlers import handle
+from commands.messages import RegisterCustomer, RegisterEmp, StorePaymentCard
+from domain.aggregates import PaymentCard
+from projections.accounts import AccountsProjection
+from projections.worker import ProjectionWorker
+
+CARD = PaymentCard("tok_visa", "visa", "4242", 12, 2030)
+
+
+@pytest.fixture
+def quiet_system(fresh_database_url: str) -> Iterator[System]:
+    """A system whose projections do not run until a test starts them."""
+    built = build_system(fresh_database_url, pool_size=4)
+    yield built
+    built.close()
+
+
+def register_customers(system: System, count: int) -> list[Any]:
+    emp = handle(RegisterEmp("EMP", "EUR", 1000, 3000, "test"), system.services)
+    ids = []
+    for n in range(count):
+        outcome = handle(
+            RegisterCustomer(emp.id, f"Driver {n}", f"d{n}@example.com", "prepaid", None, "test"),
+            system.services,
+        )
+        handle(StorePaymentCard(emp.id, outcome.id, CARD, "test"), system.services)
+        ids.append(outcome.id)
+    return ids
+
+
+def read_model(url: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT id, name, card_last4, version FROM customers ORDER BY id"
+        ).fetchall()
+
+
+def head(system: System) -> int:
+    return system.ledger.recorder.max_notification_id() or 0
+
+
+def wait_until(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def test_a_stopped_projection_catches_up_without_loss_or_repeats(quiet_system: System) -> None:
+    system = quiet_system
+    system.start_projections()
+    register_customers(system, 5)
+    assert system.progress.wait_for(head(system), timeout=10)
+    system.stop_projections()
+
+    register_customers(system, 7)  # written while the projection is down
+    assert len(read_model(system.database_url)) == 5
+
+    system.start_projections()
+    assert system.progress.wait_for(head(system), timeout=10)
+
+    rows = read_model(system.database_url)
+    assert len(rows) == 12
+    assert all(last4 == "4242" and version == 2 for _, _, last4, version in rows)
+    assert system.read_positions() == {"accounts": head(system)}
+
+
+def test_a_replayed_batch_changes_nothing(quiet_system: System) -> None:
+    system = quiet_system
+    system.start_projections()
+    register_customers(system, 3)
+    assert system.progress.wait_for(head(system), timeout=10)
+    before = read_model(system.database_url)
+
+    notifications = system.ledger.recorder.select_notifications(start=1, limit=100)
+    items = [
+        (system.ledger.mapper.to_domain_event(n), Tracking(system.ledger.name, n.id))
+        for n in notifications
+    ]
+    with pytest.raises(IntegrityError):
+        system.projections[0].process_batch(items)
+
+    assert read_model(system.database_url) == before
+
+
+def test_a_failing_projection_is_restarted_and_catches_up(quiet_system: System) -> None:
+    system = quiet_system
+    register_customers(system, 2)
+    failures = {"left": 2}
+
+    class FlakyAccounts(AccountsProjection):
+        def process_batch(self, items: Any) -> None:
+            if failures["left"]:
+                failures["left"] -= 1
+                raise RuntimeError("database hiccup")
+            super().process_batch(items)
+
+    flaky = FlakyAccounts(view=system.projections[0].view)
+    worker = ProjectionWorker(system.ledger, flaky, system.progress)
+    worker.start()
+    try:
+        wait_until(lambda: worker.status.position == head(system))
+        assert worker.status.restarts == 2
+        assert worker.status.last_error is None
+        assert len(read_model(system.database_url)) == 2
+    finally:
+        worker.stop()
+
+
+def test_writes_wake_a_projection_running_in_another_process(quiet_system: System) -> None:
+    """Projections elsewhere: LISTEN/NOTIFY wakes them; the API polls the tracking table."""
+    projector = build_system(quiet_system.database_url, pool_size=2, run_migrations=False)
+    projector.start_projections()
+    try:
+        register_customers(quiet_system, 1)
+        assert quiet_system.progress.local is False
+        assert quiet_system.progress.wait_for(head(quiet_system), timeout=10)
+        assert len(read_model(quiet_system.database_url)) == 1
+    finally:
+        projector.close()
+
+
+def test_rebuilding_from_zero_gives_the_same_read_model(quiet_system: System) -> None:
+    system = quiet_system
+    system.start_projections()
+    register_customers(system, 4)
+    assert system.progress.wait_for(head(system), timeout=10)
+    system.stop_projections()
+    before = read_model(system.database_url)
+
+    system.rebuild_projections()
+    assert read_model(system.database_url) == []
+    assert system.progress.positions() == {"accounts": 0}
+
+    system.start_projections()
+    assert system.progress.wait_for(head(system), timeout=10)
+    assert read_model(system.database_url) == before
