@@ -18,7 +18,7 @@ from api.card_numbers import CardNumberGuard
 from api.context import ApiContext
 from api.idempotency import IdempotencyMiddleware
 from api.problems import EXCEPTION_HANDLERS
-from api.routes import admin, customers, health
+from api.routes import admin, catalog, customers, health, registrations, sessions, subscriptions
 from api.strict_body import decode_body_strictly
 
 
@@ -26,9 +26,7 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
     """Build the app; `log_formatter` is the import path of a logging formatter class."""
     prometheus = PrometheusConfig(app_name="chargeledger", prefix="chargeledger", group_path=True)
 
-    formatters: dict[str, Any] = (
-        {"formatters": {"standard": {"()": log_formatter}}} if log_formatter else {}
-    )
+    formatters: dict[str, Any] = {"formatters": {"standard": {"()": log_formatter}}} if log_formatter else {}
 
     def provide_ctx() -> ApiContext:
         return ctx
@@ -40,7 +38,18 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
     return Litestar(
         # One Router: handlers sharing a path are then registered (and wrapped) exactly once.
         route_handlers=[
-            Router(path="/", route_handlers=[*admin.ROUTES, *customers.ROUTES, *health.ROUTES]),
+            Router(
+                path="/",
+                route_handlers=[
+                    *admin.ROUTES,
+                    *customers.ROUTES,
+                    *catalog.ROUTES,
+                    *subscriptions.ROUTES,
+                    *sessions.ROUTES,
+                    *registrations.ROUTES,
+                    *health.ROUTES,
+                ],
+            ),
             PrometheusController,
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False, use_cache=True)},

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from psycopg_pool import ConnectionPool
 
-from commands.handlers import Outcome, Services, handle
+from commands.handlers import handle
+from commands.unit_of_work import Outcome, Services
 from projections.progress import Progress
 from projections.worker import WorkerStatus
 

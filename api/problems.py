@@ -125,8 +125,7 @@ def on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> 
         503,
         "service-unavailable",
         "The database is unavailable",
-        "the ledger's database did not answer; nothing was lost:"
-        " retry with the same Idempotency-Key",
+        "the ledger's database did not answer; nothing was lost: retry with the same Idempotency-Key",
         request,
         headers={"Retry-After": "1"},
     )
@@ -134,9 +133,7 @@ def on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.exception("unhandled error", extra={"path": request.url.path})
-    return problem_response(
-        500, "internal-error", "Internal error", "an unexpected error occurred", request
-    )
+    return problem_response(500, "internal-error", "Internal error", "an unexpected error occurred", request)
 
 
 def _field_name(item: dict[str, Any]) -> str:

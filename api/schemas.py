@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import msgspec
 
@@ -139,3 +140,152 @@ class BalanceOut(msgspec.Struct, frozen=True):
     balance_minor: int
     currency: str
     as_of: datetime
+
+
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+PriceMinor = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT_MINOR)]
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+SessionId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+EnergyWh = Annotated[int, msgspec.Meta(ge=0, le=10**9)]
+BillingDay = Annotated[int, msgspec.Meta(ge=1, le=31)]
+Location = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class PackageIn(Request, frozen=True, forbid_unknown_fields=True):
+    code: Code
+    name: Name
+    kind: Literal["base", "bolt_on", "top_up"]
+    recurring: bool
+    payment: Literal["prepaid", "postpaid", "any"]
+    price_minor: PriceMinor
+
+
+class PackageOut(msgspec.Struct, frozen=True):
+    id: str
+    code: str
+    name: str
+    kind: str
+    recurring: bool
+    payment: str
+    price_minor: int
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> PackageOut:
+        return cls(**{**row, "id": str(row["id"])})
+
+
+class PackagePage(msgspec.Struct, frozen=True):
+    items: list[PackageOut]
+    next_cursor: str | None
+
+
+class SubscriptionIn(Request, frozen=True, forbid_unknown_fields=True):
+    customer_id: UUID
+    base_package: Code
+    billing_day: BillingDay | None = None
+
+
+class AcquireIn(Request, frozen=True, forbid_unknown_fields=True):
+    package: Code
+
+
+class SubscriptionPackageOut(msgspec.Struct, frozen=True):
+    id: str
+    code: str
+    kind: str
+    recurring: bool
+    acquired_at: datetime
+    status: str
+    payment: str
+    price_minor: int
+    cancelled_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SubscriptionPackageOut:
+        return cls(**{**row, "id": str(row["id"])})
+
+
+class SubscriptionOut(msgspec.Struct, frozen=True):
+    id: str
+    customer_id: str
+    tariff: str
+    billing_day: int
+    started_at: datetime
+    packages: list[SubscriptionPackageOut]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SubscriptionOut:
+        return cls(
+            id=str(row["id"]),
+            customer_id=str(row["customer_id"]),
+            tariff=row["tariff"],
+            billing_day=row["billing_day"],
+            started_at=row["started_at"],
+            packages=[SubscriptionPackageOut.from_row(p) for p in row["packages"]],
+        )
+
+
+class SessionIn(Request, frozen=True, forbid_unknown_fields=True):
+    session_id: SessionId
+    customer_id: UUID
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    energy_wh: EnergyWh
+    cost_minor: PriceMinor
+    location: Location | None = None
+
+
+class SessionOut(msgspec.Struct, frozen=True):
+    session_id: str
+    customer_id: str
+    cost_minor: int
+    balance_minor: int
+
+
+class TopUpIn(Request, frozen=True, forbid_unknown_fields=True):
+    amount_minor: AmountMinor
+
+
+class TopUpOut(msgspec.Struct, frozen=True):
+    id: str
+    amount_minor: int
+    balance_minor: int
+
+
+class RegistrationIn(Request, frozen=True, forbid_unknown_fields=True):
+    name: Name
+    email: Email
+    account_type: AccountTypeName
+    card: CardIn | None = None
+    auto_top_up: bool = False
+    base_package: Code | None = None
+
+
+class RegistrationOut(msgspec.Struct, frozen=True):
+    customer: CustomerOut
+    subscription: SubscriptionOut | None
+
+
+class AuthorizationOut(msgspec.Struct, frozen=True):
+    allowed: Literal["ALLOWED", "NO_CREDIT", "BLOCKED"]
+
+
+class TransactionOut(msgspec.Struct, frozen=True):
+    id: str
+    type: str
+    amount_minor: int
+    balance_after_minor: int
+    occurred_at: datetime
+    recorded_at: datetime
+    reference: str | None
+    sequence: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TransactionOut:
+        return cls(**{**row, "id": str(row["id"])})
+
+
+class TransactionPage(msgspec.Struct, frozen=True):
+    items: list[TransactionOut]
+    next_cursor: str | None

@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the API with projections in-process")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    commands.add_parser("project", help="run the projections alone (no API)")
+    commands.add_parser(
+        "project", help="run the projections and the card-payment worker alone (no API)"
+    )
     args = parser.parse_args(argv)
 
     configure_logging()
@@ -51,6 +53,7 @@ def _serve(settings: Settings, database_url: str, host: str, port: int) -> int:
     token, generated = load_or_create_admin_token(settings.admin_token, settings.data_dir)
     system = build_system(database_url, pool_size=settings.pool_size)
     system.start_projections()
+    system.start_payment_worker()
     ctx = ApiContext(
         services=system.services,
         pool=system.pool,
@@ -76,6 +79,7 @@ def _serve(settings: Settings, database_url: str, host: str, port: int) -> int:
 def _project(settings: Settings, database_url: str) -> int:
     system = build_system(database_url, pool_size=settings.pool_size)
     system.start_projections()
+    system.start_payment_worker()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

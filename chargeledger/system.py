@@ -11,19 +11,21 @@ from psycopg_pool import ConnectionPool
 
 from chargeledger.database import ConnectionParams
 from commands.application import Ledger
-from commands.handlers import Services
+from commands.payment_worker import PendingPaymentWorker
 from commands.ports import Clock, PaymentGateway, SystemClock
 from commands.simulated_gateway import SimulatedGateway
+from commands.unit_of_work import Services
 from migrations import migrate
 from projections import queries
 from projections.accounts import AccountsProjection
 from projections.progress import Progress
+from projections.subscriptions import SubscriptionsProjection
 from projections.view import ReadModelProjection, ReadModelView
 from projections.worker import ProjectionWorker, WorkerStatus
 
 logger = logging.getLogger(__name__)
 
-PROJECTIONS: list[type[ReadModelProjection]] = [AccountsProjection]
+PROJECTIONS: list[type[ReadModelProjection]] = [AccountsProjection, SubscriptionsProjection]
 
 
 def tracking_table(projection_class: type[ReadModelProjection]) -> str:
@@ -39,6 +41,7 @@ class System:
     progress: Progress
     projections: list[ReadModelProjection]
     workers: list[ProjectionWorker] = field(default_factory=list)
+    payment_worker: PendingPaymentWorker | None = None
 
     def __post_init__(self) -> None:
         self.ledger.on_saved(self._wake_workers)
@@ -56,6 +59,21 @@ class System:
             worker.start()
             self.workers.append(worker)
         self.progress.local = True
+
+    def start_payment_worker(self) -> None:
+        """Complete automatic top-ups (and payments left pending by a crash) in this process."""
+        worker = PendingPaymentWorker(
+            self.services,
+            lambda cutoff: queries.pending_card_payments(self.pool, automatic_only_before=cutoff),
+        )
+        self.progress.on_advance(worker.wake)
+        worker.start()
+        self.payment_worker = worker
+
+    def stop_payment_worker(self) -> None:
+        if self.payment_worker is not None:
+            self.payment_worker.stop()
+            self.payment_worker = None
 
     def stop_projections(self) -> None:
         for worker in self.workers:
@@ -84,6 +102,7 @@ class System:
         return queries.tracking_positions(self.pool, tables, self.ledger.name)
 
     def close(self) -> None:
+        self.stop_payment_worker()
         self.stop_projections()
         self.ledger.close()
         self.pool.close()
@@ -109,7 +128,10 @@ def build_system(
         max_size=pool_size,
         open=True,
         timeout=5.0,
-        kwargs={"autocommit": True, "options": "-c lock_timeout=5s -c statement_timeout=30s"},
+        kwargs={
+            "autocommit": True,
+            "options": "-c lock_timeout=5s -c statement_timeout=30s -c timezone=UTC",
+        },
         name="chargeledger",
     )
     datastore: PostgresDatastore = ledger.recorder.datastore  # type: ignore[attr-defined]

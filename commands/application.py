@@ -10,7 +10,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import Recording
 
-from domain.aggregates import Customer, Emp
+from domain.aggregates import ChargingSession, Customer, Emp, Package, PackageTerms, Subscription
 from domain.errors import NotFound
 
 
@@ -19,6 +19,7 @@ class Ledger(Application[UUID]):
     # Long-lived customers: a command's cost must not grow with the customer's age.
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
         Customer: 100,
+        Subscription: 100,
     }
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -48,8 +49,37 @@ class Ledger(Application[UUID]):
         return customer
 
     def find_customer(self, customer_id: UUID) -> Customer | None:
+        return self._find(customer_id, Customer)
+
+    def find_package(self, emp_id: UUID, code: str) -> Package | None:
+        return self._find(Package.create_id(emp_id, code), Package)
+
+    def package_terms(self, emp_id: UUID, code: str) -> PackageTerms:
+        package = self.find_package(emp_id, code)
+        if package is None:
+            raise NotFound(f"package {code!r} not found in the catalog")
+        return PackageTerms(
+            package_id=package.id,
+            code=package.code,
+            name=package.name,
+            kind=package.kind,
+            recurring=package.recurring,
+            payment=package.payment,
+            price_minor=package.price_minor,
+        )
+
+    def get_subscription(self, subscription_id: UUID, emp_id: UUID) -> Subscription:
+        subscription = self._get(subscription_id, Subscription, "subscription")
+        if subscription.emp_id != emp_id:
+            raise NotFound(f"subscription {subscription_id} not found")
+        return subscription
+
+    def find_session(self, emp_id: UUID, session_id: str) -> ChargingSession | None:
+        return self._find(ChargingSession.create_id(emp_id, session_id), ChargingSession)
+
+    def _find(self, aggregate_id: UUID, kind: type[Any]) -> Any:
         try:
-            return self._get(customer_id, Customer, "customer")
+            return self._get(aggregate_id, kind, kind.__name__)
         except NotFound:
             return None
 

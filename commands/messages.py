@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from domain.aggregates import PaymentCard
@@ -49,4 +50,87 @@ class SetAutoTopUp:
     enabled: bool
     threshold_minor: int | None
     amount_minor: int | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class DefinePackage:
+    emp_id: UUID
+    code: str
+    name: str
+    kind: str
+    recurring: bool
+    payment: str
+    price_minor: int
+    actor: str
+
+
+@dataclass(frozen=True)
+class StartSubscription:
+    emp_id: UUID
+    customer_id: UUID
+    base_package: str
+    billing_day: int | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class PurchasePackage:
+    emp_id: UUID
+    subscription_id: UUID
+    package: str
+    actor: str
+    request_key: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelPackage:
+    emp_id: UUID
+    subscription_id: UUID
+    package_instance_id: UUID
+    actor: str
+
+
+@dataclass(frozen=True)
+class RecordSession:
+    emp_id: UUID
+    session_id: str
+    customer_id: UUID
+    started_at: datetime
+    ended_at: datetime
+    energy_wh: int
+    cost_minor: int
+    location: str | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class TopUpBalance:
+    """A manual top-up paid by the stored card (seed 000, option 2's customer portal)."""
+
+    emp_id: UUID
+    customer_id: UUID
+    amount_minor: int
+    actor: str
+    request_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Register:
+    """The registration site's flow: customer, card, consent and subscription, all or none."""
+
+    emp_id: UUID
+    name: str
+    email: str
+    account_type: str
+    card: PaymentCard | None
+    auto_top_up: bool
+    base_package: str | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class CompleteCardPayment:
+    customer_id: UUID
+    payment_id: UUID
     actor: str

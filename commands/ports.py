@@ -34,8 +34,6 @@ class PaymentGateway(Protocol):
         """Attach the card: a declined card is never stored."""
         ...
 
-    def charge(
-        self, *, token: str, amount_minor: int, currency: str, idempotency_key: str
-    ) -> ChargeResult:
+    def charge(self, *, token: str, amount_minor: int, currency: str, idempotency_key: str) -> ChargeResult:
         """Charge once per idempotency key: a repeat returns the first result."""
         ...

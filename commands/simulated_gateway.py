@@ -41,9 +41,7 @@ class SimulatedGateway:
         decline = ATTACH_RULES[token]
         return CardVerification(approved=decline is None, decline_code=decline)
 
-    def charge(
-        self, *, token: str, amount_minor: int, currency: str, idempotency_key: str
-    ) -> ChargeResult:
+    def charge(self, *, token: str, amount_minor: int, currency: str, idempotency_key: str) -> ChargeResult:
         decline = CHARGE_DECLINES.get(token)
         if token not in ATTACH_RULES:
             decline = "no_such_token"
@@ -65,8 +63,7 @@ class SimulatedGateway:
                 ),
             )
             row = conn.execute(
-                "SELECT charge_id, approved, decline_code FROM gateway_charges"
-                " WHERE idempotency_key = %s",
+                "SELECT charge_id, approved, decline_code FROM gateway_charges WHERE idempotency_key = %s",
                 (idempotency_key,),
             ).fetchone()
         assert row is not None

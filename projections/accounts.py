@@ -1,14 +1,34 @@
-"""The accounts read model: EMPs and customers with balance, card and automatic top-up."""
+"""The accounts read model: EMPs, customers with balance, card and automatic top-up; every
+balance movement as a transaction; sessions; card payments and their status."""
 
 from __future__ import annotations
 
 from functools import singledispatchmethod
 from typing import Any
+from uuid import uuid5
 
 from psycopg import Cursor
 
-from domain.aggregates import Customer, Emp
+from domain.aggregates import ChargingSession, Customer, Emp
 from projections.view import ReadModelProjection
+
+# The transaction-list type of each balance movement.
+TRANSACTION_TYPES: dict[type, str] = {
+    Customer.SessionCharged: "session",
+    Customer.TopUpApplied: "top_up",
+    Customer.PrepaymentDebited: "prepayment",
+    Customer.PaymentTaken: "payment",
+}
+
+
+def transaction_reference(e: Customer.BalanceMoved) -> str | None:
+    if isinstance(e, Customer.SessionCharged):
+        return e.session_id
+    if isinstance(e, Customer.PrepaymentDebited):
+        return e.package_code
+    if isinstance(e, Customer.TopUpApplied | Customer.PaymentTaken):
+        return str(e.payment_id)
+    return getattr(e, "reference", None)
 
 
 class AccountsProjection(ReadModelProjection):
@@ -78,8 +98,7 @@ class AccountsProjection(ReadModelProjection):
         _update_customer(
             cursor,
             e,
-            "auto_top_up_enabled = true, auto_top_up_threshold_minor = %s,"
-            " auto_top_up_amount_minor = %s",
+            "auto_top_up_enabled = true, auto_top_up_threshold_minor = %s, auto_top_up_amount_minor = %s",
             (e.threshold_minor, e.amount_minor),
         )
 
@@ -87,14 +106,82 @@ class AccountsProjection(ReadModelProjection):
     def _(self, e: Customer.AutoTopUpConsentWithdrawn, cursor: Cursor[Any]) -> None:
         _update_customer(cursor, e, "auto_top_up_enabled = false", ())
 
+    @apply.register
+    def _(self, e: Customer.BalanceMoved, cursor: Cursor[Any]) -> None:
+        _update_customer(cursor, e, "balance_minor = %s", (e.balance_after_minor,))
+        cursor.execute(
+            "INSERT INTO transactions (id, customer_id, emp_id, sequence, type, amount_minor,"
+            " balance_after_minor, occurred_at, recorded_at, reference)"
+            " SELECT %s, id, emp_id, %s, %s, %s, %s, %s, %s, %s FROM customers WHERE id = %s",
+            (
+                uuid5(e.originator_id, str(e.originator_version)),
+                e.originator_version,
+                TRANSACTION_TYPES.get(type(e), "adjustment"),
+                e.amount_minor,
+                e.balance_after_minor,
+                e.occurred_at,
+                e.timestamp,
+                transaction_reference(e),
+                e.originator_id,
+            ),
+        )
+
+    @apply.register
+    def _(self, e: ChargingSession.Recorded, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "INSERT INTO sessions (emp_id, session_id, customer_id, started_at, ended_at,"
+            " energy_wh, cost_minor, location, recorded_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                e.emp_id,
+                e.session_id,
+                e.customer_id,
+                e.started_at,
+                e.ended_at,
+                e.energy_wh,
+                e.cost_minor,
+                e.location,
+                e.timestamp,
+            ),
+        )
+
+    @apply.register
+    def _(self, e: Customer.CardPaymentRequested, cursor: Cursor[Any]) -> None:
+        _update_customer(cursor, e, "", ())
+        cursor.execute(
+            "INSERT INTO card_payments (payment_id, customer_id, emp_id, purpose, amount_minor,"
+            " status, requested_at) SELECT %s, id, emp_id, %s, %s, 'pending', %s"
+            " FROM customers WHERE id = %s",
+            (e.payment_id, e.purpose, e.requested_minor, e.timestamp, e.originator_id),
+        )
+
+    @apply.register
+    def _(self, e: Customer.CardPaymentSettled, cursor: Cursor[Any]) -> None:
+        _update_customer(cursor, e, "", ())
+        cursor.execute(
+            "UPDATE card_payments SET status = 'approved', completed_at = %s, charge_id = %s"
+            " WHERE payment_id = %s",
+            (e.timestamp, e.charge_id, e.payment_id),
+        )
+
+    @apply.register
+    def _(self, e: Customer.PaymentFailed, cursor: Cursor[Any]) -> None:
+        _update_customer(cursor, e, "", ())
+        cursor.execute(
+            "UPDATE card_payments SET status = 'declined', completed_at = %s, decline_code = %s"
+            " WHERE payment_id = %s",
+            (e.timestamp, e.decline_code, e.payment_id),
+        )
+
     def reset(self, cursor: Cursor[Any]) -> None:
-        cursor.execute("TRUNCATE emps, customers")
+        cursor.execute("TRUNCATE emps, customers, transactions, sessions, card_payments")
 
 
 def _update_customer(
     cursor: Cursor[Any], e: Customer.Event, assignments: str, params: tuple[Any, ...]
 ) -> None:
+    prefix = f"{assignments}, " if assignments else ""
     cursor.execute(
-        f"UPDATE customers SET {assignments}, updated_at = %s, version = %s WHERE id = %s",
+        f"UPDATE customers SET {prefix}updated_at = %s, version = %s WHERE id = %s",
         (*params, e.timestamp, e.originator_version, e.originator_id),
     )

@@ -25,12 +25,19 @@ class Progress:
         self._read_positions = read_positions
         self.local = local
         self._changed = threading.Condition()
+        self._listeners: list[Callable[[str, int], None]] = []
+
+    def on_advance(self, listener: Callable[[str, int], None]) -> None:
+        self._listeners.append(listener)
 
     def advance(self, name: str, position: int) -> None:
         with self._changed:
-            if position > self._positions.get(name, 0):
-                self._positions[name] = position
-                self._changed.notify_all()
+            if position <= self._positions.get(name, 0):
+                return
+            self._positions[name] = position
+            self._changed.notify_all()
+        for listener in self._listeners:
+            listener(name, position)
 
     def forget(self, name: str) -> None:
         """Start over from zero (a projection being rebuilt)."""

@@ -55,9 +55,7 @@ def emp(pool: ConnectionPool, emp_id: UUID) -> dict[str, Any] | None:
         return cur.fetchone()
 
 
-def tracking_positions(
-    pool: ConnectionPool, tables: dict[str, str], app_name: str
-) -> dict[str, int]:
+def tracking_positions(pool: ConnectionPool, tables: dict[str, str], app_name: str) -> dict[str, int]:
     """Positions recorded in each projection's tracking table (name -> table)."""
     positions: dict[str, int] = {}
     with pool.connection() as conn:
@@ -68,3 +66,91 @@ def tracking_positions(
             ).fetchone()
             positions[name] = (row[0] if row else None) or 0
     return positions
+
+
+def packages_page(
+    pool: ConnectionPool, emp_id: UUID, *, limit: int, after: str | None
+) -> list[dict[str, Any]]:
+    """A page of the EMP's catalog in code order; `after` is the last code seen."""
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "SELECT id, code, name, kind, recurring, payment, price_minor, created_at"
+            " FROM packages WHERE emp_id = %s AND code > %s ORDER BY code LIMIT %s",
+            (emp_id, after or "", limit),
+        )
+        return cur.fetchall()
+
+
+def package_by_code(pool: ConnectionPool, emp_id: UUID, code: str) -> dict[str, Any] | None:
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "SELECT id, code, name, kind, recurring, payment, price_minor, created_at"
+            " FROM packages WHERE emp_id = %s AND code = %s",
+            (emp_id, code),
+        )
+        return cur.fetchone()
+
+
+def subscription(pool: ConnectionPool, emp_id: UUID, subscription_id: UUID) -> dict[str, Any] | None:
+    """A subscription with its packages (oldest first) under the key "packages"."""
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "SELECT id, customer_id, tariff, billing_day, started_at FROM subscriptions"
+            " WHERE id = %s AND emp_id = %s",
+            (subscription_id, emp_id),
+        )
+        found = cur.fetchone()
+        if found is None:
+            return None
+        cur.execute(
+            "SELECT id, code, kind, recurring, payment, price_minor, acquired_at, status,"
+            " cancelled_at FROM subscription_packages WHERE subscription_id = %s"
+            " ORDER BY acquired_at, id",
+            (subscription_id,),
+        )
+        found["packages"] = cur.fetchall()
+        return found
+
+
+def subscription_package(
+    pool: ConnectionPool, emp_id: UUID, subscription_id: UUID, package_instance_id: UUID
+) -> dict[str, Any] | None:
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "SELECT p.id, p.code, p.kind, p.recurring, p.payment, p.price_minor, p.acquired_at,"
+            " p.status, p.cancelled_at FROM subscription_packages p"
+            " JOIN subscriptions s ON s.id = p.subscription_id"
+            " WHERE p.id = %s AND s.id = %s AND s.emp_id = %s",
+            (package_instance_id, subscription_id, emp_id),
+        )
+        return cur.fetchone()
+
+
+def transactions_page(
+    pool: ConnectionPool, emp_id: UUID, customer_id: UUID, *, limit: int, after: int
+) -> list[dict[str, Any]]:
+    """Balance movements oldest first; `after` is the last sequence seen."""
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "SELECT id, sequence, type, amount_minor, balance_after_minor, occurred_at,"
+            " recorded_at, reference FROM transactions"
+            " WHERE customer_id = %s AND emp_id = %s AND sequence > %s"
+            " ORDER BY sequence LIMIT %s",
+            (customer_id, emp_id, after, limit),
+        )
+        return cur.fetchall()
+
+
+def pending_card_payments(
+    pool: ConnectionPool, *, automatic_only_before: Any, limit: int = 100
+) -> list[tuple[UUID, UUID]]:
+    """(customer_id, payment_id) of card payments awaiting their outcome: every automatic
+    top-up, and others requested before `automatic_only_before` (left behind by a crash)."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT customer_id, payment_id FROM card_payments WHERE status = 'pending'"
+            " AND (purpose = 'automatic_top_up' OR requested_at < %s)"
+            " ORDER BY requested_at LIMIT %s",
+            (automatic_only_before, limit),
+        ).fetchall()
+    return [(row[0], row[1]) for row in rows]

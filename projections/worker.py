@@ -62,9 +62,7 @@ class ProjectionWorker:
     def start(self) -> None:
         self._stop.clear()
         self.status.running = True
-        self._threads = [
-            threading.Thread(target=self._run, name=f"projection-{self.name}", daemon=True)
-        ]
+        self._threads = [threading.Thread(target=self._run, name=f"projection-{self.name}", daemon=True)]
         if self._listen_conninfo:
             self._threads.append(
                 threading.Thread(target=self._listen, name=f"listen-{self.name}", daemon=True)
@@ -92,10 +90,7 @@ class ProjectionWorker:
             )
             if not notifications:
                 return total
-            items = [
-                (self.app.mapper.to_domain_event(n), Tracking(app_name, n.id))
-                for n in notifications
-            ]
+            items = [(self.app.mapper.to_domain_event(n), Tracking(app_name, n.id)) for n in notifications]
             try:
                 self.projection.process_batch(items)
             except IntegrityError:

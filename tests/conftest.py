@@ -88,6 +88,7 @@ def database_url(server_url: str) -> Iterator[str]:
 def system(database_url: str) -> Iterator[System]:
     built = build_system(database_url, pool_size=6)
     built.start_projections()
+    built.start_payment_worker()
     yield built
     built.close()
 
@@ -122,9 +123,7 @@ def served(system: System) -> Iterator[ServedApp]:
     )
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(ctx), host="127.0.0.1", port=port, log_config=None, access_log=False
-        )
+        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_config=None, access_log=False)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -169,9 +168,7 @@ class Tenant:
 
 
 def make_tenant(served: ServedApp, admin: httpx.Client, currency: str = "EUR") -> Tenant:
-    response = admin.post(
-        "/v1/emps", json={"name": f"EMP {uuid.uuid4().hex[:6]}", "currency": currency}
-    )
+    response = admin.post("/v1/emps", json={"name": f"EMP {uuid.uuid4().hex[:6]}", "currency": currency})
     assert response.status_code == 201, response.text
     emp_id = response.json()["id"]
     keys = {}

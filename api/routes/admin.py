@@ -21,9 +21,7 @@ from domain.aggregates.emp import (
 from domain.money import check_currency
 
 
-@post(
-    "/v1/emps", guards=[admin_only], sync_to_thread=True, status_code=201, tags=["administration"]
-)
+@post("/v1/emps", guards=[admin_only], sync_to_thread=True, status_code=201, tags=["administration"])
 def create_emp(
     data: JSONBody[EmpIn], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> EmpOut:

@@ -13,9 +13,27 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from api.auth import emp_only, readers
 from api.context import ApiContext
 from api.pagination import Limit, decode_cursor, encode_cursor
-from api.schemas import AutoTopUpIn, BalanceOut, CardIn, CustomerIn, CustomerOut, CustomerPage
-from commands.messages import RegisterCustomer, RemovePaymentCard, SetAutoTopUp, StorePaymentCard
-from domain.aggregates import PaymentCard
+from api.schemas import (
+    AuthorizationOut,
+    AutoTopUpIn,
+    BalanceOut,
+    CardIn,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    TopUpIn,
+    TopUpOut,
+    TransactionOut,
+    TransactionPage,
+)
+from commands.messages import (
+    RegisterCustomer,
+    RemovePaymentCard,
+    SetAutoTopUp,
+    StorePaymentCard,
+    TopUpBalance,
+)
+from domain.aggregates import AccountType, PaymentCard
 from domain.errors import NotFound
 from projections import queries
 
@@ -155,3 +173,73 @@ ROUTES = [
     set_auto_top_up,
     get_balance,
 ]
+
+
+@post(
+    "/v1/customers/{customer_id:uuid}/top-ups",
+    guards=[emp_only],
+    sync_to_thread=True,
+    status_code=201,
+    tags=["customers"],
+)
+def top_up(
+    customer_id: FromPath[UUID],
+    data: JSONBody[TopUpIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+) -> TopUpOut:
+    principal = request.user
+    outcome = ctx.execute(
+        TopUpBalance(
+            emp_id=principal.emp_id,
+            customer_id=customer_id,
+            amount_minor=data.amount_minor,
+            actor=principal.actor,
+            request_key=request.headers.get("idempotency-key"),
+        )
+    )
+    return TopUpOut(
+        id=str(outcome.id), amount_minor=data.amount_minor, balance_minor=outcome.extra["balance_minor"]
+    )
+
+
+@post(
+    "/v1/customers/{customer_id:uuid}/authorize",
+    guards=[emp_only],
+    sync_to_thread=True,
+    status_code=200,
+    tags=["customers"],
+)
+def authorize(
+    customer_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+) -> AuthorizationOut:
+    """OCPI semantics: postpaid ALLOWED; prepaid ALLOWED only while the balance is above zero."""
+    customer = ctx.services.ledger.get_customer(customer_id, request.user.emp_id)
+    if customer.account_type == AccountType.POSTPAID or customer.balance_minor > 0:
+        return AuthorizationOut(allowed="ALLOWED")
+    return AuthorizationOut(allowed="NO_CREDIT")
+
+
+@get(
+    "/v1/customers/{customer_id:uuid}/transactions",
+    guards=[readers],
+    sync_to_thread=True,
+    tags=["ledger"],
+)
+def list_transactions(
+    customer_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    limit: Limit = 50,
+    cursor: FromQuery[str | None] = None,
+) -> TransactionPage:
+    emp_id = request.user.emp_id
+    customer_out(ctx, emp_id, customer_id)  # not-found for another EMP's customer
+    after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+    rows = queries.transactions_page(ctx.pool, emp_id, customer_id, limit=limit + 1, after=after)
+    items = [TransactionOut.from_row(row) for row in rows[:limit]]
+    next_cursor = encode_cursor(str(rows[limit - 1]["sequence"])) if len(rows) > limit else None
+    return TransactionPage(items=items, next_cursor=next_cursor)
+
+
+ROUTES += [top_up, authorize, list_transactions]

@@ -35,9 +35,7 @@ def health(ctx: NamedDependency[ApiContext]) -> Response[Any]:
         }
         for status in ctx.projection_statuses()
     }
-    return Response(
-        {"status": "ok", "database": "ok", "log_position": head, "projections": projections}
-    )
+    return Response({"status": "ok", "database": "ok", "log_position": head, "projections": projections})
 
 
 ROUTES = [health]

@@ -1,22 +1,38 @@
-"""A customer of an EMP: account type, payment card, automatic top-up consent, balance."""
+"""A customer of an EMP: account type, payment card, automatic top-up, and the balance.
+
+The balance moves only by events that carry their signed `amount_minor` and the
+`balance_after_minor` they leave; nothing edits it in place.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import CardRequired, TopUpNotApplicable
+from domain.errors import CardRequired, InsufficientBalance, NotFound, TopUpNotApplicable
 from domain.money import check_amount
 
+PREPAID = "prepaid"
+POSTPAID = "postpaid"
+# After a declined automatic top-up, no new attempt for this long (seed 000: mail, not spam).
+AUTO_TOP_UP_DECLINE_PAUSE = timedelta(hours=24)
+CUSTOMER_NAMESPACE = uuid5(NAMESPACE_URL, "https://chargeledger.dev/customers")
 
-class AccountType(StrEnum):
-    PREPAID = "prepaid"
-    POSTPAID = "postpaid"
+
+class AccountType:
+    PREPAID = PREPAID
+    POSTPAID = POSTPAID
+    ALL = (PREPAID, POSTPAID)
+
+
+class PaymentPurpose:
+    MANUAL_TOP_UP = "manual_top_up"
+    AUTOMATIC_TOP_UP = "automatic_top_up"
+    PACKAGE_PURCHASE = "package_purchase"
 
 
 @dataclass(frozen=True)
@@ -30,9 +46,6 @@ class PaymentCard:
     exp_year: int
 
 
-CUSTOMER_NAMESPACE = uuid5(NAMESPACE_URL, "https://chargeledger.dev/customers")
-
-
 class Customer(Aggregate):
     TOPIC = "chargeledger:Customer"
 
@@ -40,6 +53,16 @@ class Customer(Aggregate):
         TOPIC = "chargeledger:Customer.Event"
         occurred_at: datetime
         caused_by: str
+
+    class BalanceMoved(Event):
+        """Base of every event that moves the balance."""
+
+        TOPIC = "chargeledger:Customer.BalanceMoved"
+        amount_minor: int
+        balance_after_minor: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.balance_minor = self.balance_after_minor
 
     class Registered(Aggregate.Created):
         TOPIC = "chargeledger:Customer.Registered"
@@ -63,15 +86,19 @@ class Customer(Aggregate):
         exp_year: int
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.payment_card = PaymentCard(
-                self.token, self.brand, self.last4, self.exp_month, self.exp_year
-            )
+            aggregate.card = {
+                "token": self.token,
+                "brand": self.brand,
+                "last4": self.last4,
+                "exp_month": self.exp_month,
+                "exp_year": self.exp_year,
+            }
 
     class PaymentCardRemoved(Event):
         TOPIC = "chargeledger:Customer.PaymentCardRemoved"
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.payment_card = None
+            aggregate.card = None
 
     class AutoTopUpConsentGiven(Event):
         TOPIC = "chargeledger:Customer.AutoTopUpConsentGiven"
@@ -89,6 +116,77 @@ class Customer(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.auto_top_up_enabled = False
+
+    class SessionCharged(BalanceMoved):
+        TOPIC = "chargeledger:Customer.SessionCharged"
+        session_id: str
+        started_at: datetime
+        ended_at: datetime
+        energy_wh: int
+        location: str | None
+
+    class CardPaymentRequested(Event):
+        """The intent, recorded before the card is charged (outbox): a crash loses nothing."""
+
+        TOPIC = "chargeledger:Customer.CardPaymentRequested"
+        payment_id: UUID
+        purpose: str
+        requested_minor: int
+        details: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.pending_payments[str(self.payment_id)] = {
+                "purpose": self.purpose,
+                "amount_minor": self.requested_minor,
+                "details": self.details,
+            }
+            if self.purpose == PaymentPurpose.AUTOMATIC_TOP_UP:
+                aggregate.auto_top_up_in_flight = str(self.payment_id)
+
+    class TopUpApplied(BalanceMoved):
+        TOPIC = "chargeledger:Customer.TopUpApplied"
+        payment_id: UUID
+        source: str
+        charge_id: str
+
+    class PrepaymentDebited(BalanceMoved):
+        TOPIC = "chargeledger:Customer.PrepaymentDebited"
+        debit_id: UUID
+        subscription_id: UUID
+        package_instance_id: UUID
+        package_code: str
+        settled_by: str | None
+
+    class PaymentTaken(BalanceMoved):
+        TOPIC = "chargeledger:Customer.PaymentTaken"
+        payment_id: UUID
+        charge_id: str
+        debit_id: UUID | None
+
+    class CardPaymentSettled(Event):
+        """Closes a requested card payment that was approved (its effects are the events
+        recorded with it)."""
+
+        TOPIC = "chargeledger:Customer.CardPaymentSettled"
+        payment_id: UUID
+        charge_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            _close_payment(aggregate, self.payment_id, "approved")
+
+    class PaymentFailed(Event):
+        """A declined card payment: the balance does not move; the customer is told by mail."""
+
+        TOPIC = "chargeledger:Customer.PaymentFailed"
+        payment_id: UUID
+        purpose: str
+        attempted_minor: int
+        decline_code: str
+
+        def apply(self, aggregate: Any) -> None:
+            _close_payment(aggregate, self.payment_id, "declined")
+            if self.purpose == PaymentPurpose.AUTOMATIC_TOP_UP:
+                aggregate.last_auto_top_up_declined_at = self.occurred_at
 
     @staticmethod
     def create_id(emp_id: UUID, external_ref: str | None) -> UUID:
@@ -114,18 +212,26 @@ class Customer(Aggregate):
         self.emp_id = emp_id
         self.name = name
         self.email = email
-        self.account_type = AccountType(account_type)
+        self.account_type = account_type
         self.currency = currency
         self.external_ref = external_ref
-        self.payment_card: PaymentCard | None = None
+        self.card: dict[str, Any] | None = None
         self.auto_top_up_enabled = False
         self.auto_top_up_threshold_minor = auto_top_up_threshold_minor
         self.auto_top_up_amount_minor = auto_top_up_amount_minor
+        self.auto_top_up_in_flight: str | None = None
+        self.last_auto_top_up_declined_at: datetime | None = None
         self.balance_minor = 0
+        self.pending_payments: dict[str, dict[str, Any]] = {}
+        self.payment_outcomes: dict[str, str] = {}
 
-    def store_payment_card(
-        self, card: PaymentCard, *, occurred_at: datetime, caused_by: str
-    ) -> None:
+    # --- card and consent -------------------------------------------------------------
+
+    @property
+    def payment_card(self) -> PaymentCard | None:
+        return PaymentCard(**self.card) if self.card else None
+
+    def store_payment_card(self, card: PaymentCard, *, occurred_at: datetime, caused_by: str) -> None:
         self.trigger_event(
             self.PaymentCardStored,
             token=card.token,
@@ -138,7 +244,7 @@ class Customer(Aggregate):
         )
 
     def remove_payment_card(self, *, occurred_at: datetime, caused_by: str) -> None:
-        if self.payment_card is None:
+        if self.card is None:
             return
         if self.auto_top_up_enabled:
             # Without a card there is nothing to top up from: consent lapses with the card.
@@ -156,8 +262,7 @@ class Customer(Aggregate):
         caused_by: str,
     ) -> None:
         self.check_prepaid()
-        if self.payment_card is None:
-            raise CardRequired("automatic top-up needs a stored payment card")
+        self.check_card()
         threshold = self.auto_top_up_threshold_minor if threshold_minor is None else threshold_minor
         amount = self.auto_top_up_amount_minor if amount_minor is None else amount_minor
         check_amount(threshold, "threshold_minor", allow_zero=True)
@@ -170,9 +275,7 @@ class Customer(Aggregate):
             caused_by=caused_by,
         )
 
-    def withdraw_auto_top_up_consent(
-        self, *, reason: str, occurred_at: datetime, caused_by: str
-    ) -> None:
+    def withdraw_auto_top_up_consent(self, *, reason: str, occurred_at: datetime, caused_by: str) -> None:
         if not self.auto_top_up_enabled:
             return
         self.trigger_event(
@@ -183,5 +286,226 @@ class Customer(Aggregate):
         )
 
     def check_prepaid(self) -> None:
-        if self.account_type is not AccountType.PREPAID:
+        if self.account_type != PREPAID:
             raise TopUpNotApplicable("top-ups apply to prepaid accounts only; this one is postpaid")
+
+    def check_card(self) -> None:
+        if self.card is None:
+            raise CardRequired("this needs a stored payment card")
+
+    # --- the balance ------------------------------------------------------------------
+
+    def charge_session(
+        self,
+        *,
+        session_id: str,
+        started_at: datetime,
+        ended_at: datetime,
+        energy_wh: int,
+        cost_minor: int,
+        location: str | None,
+        occurred_at: datetime,
+        caused_by: str,
+    ) -> None:
+        """Every session is recorded, whatever the balance: the energy was delivered."""
+        self.trigger_event(
+            self.SessionCharged,
+            session_id=session_id,
+            started_at=started_at,
+            ended_at=ended_at,
+            energy_wh=energy_wh,
+            location=location,
+            amount_minor=-cost_minor,
+            balance_after_minor=self.balance_minor - cost_minor,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+        self.request_auto_top_up_if_due(now=occurred_at, caused_by=caused_by)
+
+    def debit_from_balance(
+        self,
+        *,
+        debit_id: UUID,
+        subscription_id: UUID,
+        package_instance_id: UUID,
+        package_code: str,
+        amount_minor: int,
+        occurred_at: datetime,
+        caused_by: str,
+    ) -> None:
+        """A purchase paid up front from the prepaid balance."""
+        self.check_prepaid()
+        if self.balance_minor < amount_minor:
+            raise InsufficientBalance(f"the balance ({self.balance_minor}) does not cover {amount_minor}")
+        self._post_debit(
+            debit_id=debit_id,
+            subscription_id=subscription_id,
+            package_instance_id=package_instance_id,
+            package_code=package_code,
+            amount_minor=amount_minor,
+            settled_by="balance",
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+        self.request_auto_top_up_if_due(now=occurred_at, caused_by=caused_by)
+
+    def _post_debit(self, *, amount_minor: int, **fields: Any) -> None:
+        self.trigger_event(
+            self.PrepaymentDebited,
+            amount_minor=-amount_minor,
+            balance_after_minor=self.balance_minor - amount_minor,
+            **fields,
+        )
+
+    # --- card payments (outbox: intent, charge, outcome) -----------------------------
+
+    def request_card_payment(
+        self,
+        *,
+        payment_id: UUID,
+        purpose: str,
+        amount_minor: int,
+        details: dict[str, Any],
+        occurred_at: datetime,
+        caused_by: str,
+    ) -> None:
+        if purpose in (PaymentPurpose.MANUAL_TOP_UP, PaymentPurpose.AUTOMATIC_TOP_UP):
+            self.check_prepaid()
+        self.check_card()
+        assert self.card is not None
+        check_amount(amount_minor, "amount_minor")
+        self.trigger_event(
+            self.CardPaymentRequested,
+            payment_id=payment_id,
+            purpose=purpose,
+            requested_minor=amount_minor,
+            # The card of the intent is the card charged, even if it is replaced meanwhile.
+            details={**details, "card_token": self.card["token"]},
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+
+    def has_payment(self, payment_id: UUID) -> bool:
+        key = str(payment_id)
+        return key in self.pending_payments or key in self.payment_outcomes
+
+    def pending_payment(self, payment_id: UUID) -> dict[str, Any]:
+        try:
+            return self.pending_payments[str(payment_id)]
+        except KeyError:
+            raise NotFound(f"no pending payment {payment_id}") from None
+
+    def payment_outcome(self, payment_id: UUID) -> str | None:
+        """'approved', 'declined', or None while pending."""
+        return self.payment_outcomes.get(str(payment_id))
+
+    def settle_card_payment(
+        self, payment_id: UUID, *, charge_id: str, occurred_at: datetime, caused_by: str
+    ) -> None:
+        """The gateway approved: post the payment's effects on the balance."""
+        payment = self.pending_payment(payment_id)
+        amount = payment["amount_minor"]
+        details = payment["details"]
+        purpose = payment["purpose"]
+        when: dict[str, Any] = {"occurred_at": occurred_at, "caused_by": caused_by}
+        if purpose in (PaymentPurpose.MANUAL_TOP_UP, PaymentPurpose.AUTOMATIC_TOP_UP):
+            source = "manual" if purpose == PaymentPurpose.MANUAL_TOP_UP else "automatic"
+            self._credit_top_up(payment_id, source, charge_id, amount, **when)
+        elif purpose == PaymentPurpose.PACKAGE_PURCHASE:
+            # Seed 003: "immediate posting of debit (prepaid) transaction and credit (payment)".
+            debit_id = uuid5(payment_id, "debit")
+            self._post_debit(
+                debit_id=debit_id,
+                subscription_id=UUID(details["subscription_id"]),
+                package_instance_id=UUID(details["package_instance_id"]),
+                package_code=details["package_code"],
+                amount_minor=amount,
+                settled_by="card",
+                **when,
+            )
+            self.trigger_event(
+                self.PaymentTaken,
+                payment_id=payment_id,
+                charge_id=charge_id,
+                debit_id=debit_id,
+                amount_minor=amount,
+                balance_after_minor=self.balance_minor + amount,
+                **when,
+            )
+            if details["package_kind"] == "top_up":
+                self._credit_top_up(payment_id, "package", charge_id, amount, **when)
+        self.trigger_event(self.CardPaymentSettled, payment_id=payment_id, charge_id=charge_id, **when)
+
+    def record_payment_failure(
+        self, payment_id: UUID, *, decline_code: str, occurred_at: datetime, caused_by: str
+    ) -> None:
+        payment = self.pending_payment(payment_id)
+        self.trigger_event(
+            self.PaymentFailed,
+            payment_id=payment_id,
+            purpose=payment["purpose"],
+            attempted_minor=payment["amount_minor"],
+            decline_code=decline_code,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+
+    def _credit_top_up(
+        self,
+        payment_id: UUID,
+        source: str,
+        charge_id: str,
+        amount: int,
+        *,
+        occurred_at: datetime,
+        caused_by: str,
+    ) -> None:
+        self.trigger_event(
+            self.TopUpApplied,
+            payment_id=payment_id,
+            source=source,
+            charge_id=charge_id,
+            amount_minor=amount,
+            balance_after_minor=self.balance_minor + amount,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+
+    # --- automatic top-up (seed 000, option 1) ----------------------------------------
+
+    def auto_top_up_due(self, now: datetime) -> bool:
+        if not (self.account_type == PREPAID and self.auto_top_up_enabled and self.card):
+            return False
+        if self.balance_minor >= self.auto_top_up_threshold_minor:
+            return False
+        if self.auto_top_up_in_flight is not None:
+            return False
+        declined = self.last_auto_top_up_declined_at
+        return declined is None or now - declined >= AUTO_TOP_UP_DECLINE_PAUSE
+
+    def request_auto_top_up_if_due(self, *, now: datetime, caused_by: str) -> UUID | None:
+        """After a debit: one automatic top-up when the balance fell below the threshold."""
+        if not self.auto_top_up_due(now):
+            return None
+        payment_id = uuid5(self.id, f"automatic-top-up:{self.version + 1}")
+        self.request_card_payment(
+            payment_id=payment_id,
+            purpose=PaymentPurpose.AUTOMATIC_TOP_UP,
+            amount_minor=self.auto_top_up_amount_minor,
+            details={
+                "threshold_minor": self.auto_top_up_threshold_minor,
+                "balance_at_trigger_minor": self.balance_minor,
+                "trigger_sequence": self.version,
+            },
+            occurred_at=now,
+            caused_by=caused_by,
+        )
+        return payment_id
+
+
+def _close_payment(aggregate: Any, payment_id: UUID, outcome: str) -> None:
+    key = str(payment_id)
+    aggregate.pending_payments.pop(key, None)
+    aggregate.payment_outcomes[key] = outcome
+    if aggregate.auto_top_up_in_flight == key:
+        aggregate.auto_top_up_in_flight = None

@@ -74,9 +74,7 @@ def test_keys_are_stored_only_as_hashes(served: ServedApp, tenant: Tenant) -> No
 
 
 def test_keys_for_an_unknown_emp_are_refused(admin) -> None:  # type: ignore[no-untyped-def]
-    response = admin.post(
-        "/v1/emps/00000000-0000-0000-0000-000000000000/api-keys", json={"role": "emp"}
-    )
+    response = admin.post("/v1/emps/00000000-0000-0000-0000-000000000000/api-keys", json={"role": "emp"})
     assert response.status_code == 404
 
 

@@ -58,9 +58,7 @@ def test_a_declined_card_is_refused_and_nothing_is_stored(tenant: Tenant) -> Non
 
     assert response.status_code == 402
     assert response.json()["type"].endswith("/payment-declined")
-    assert (
-        tenant.emp.get(f"/v1/customers/{customer['id']}").json()["payment_card"]["last4"] == "4242"
-    )
+    assert tenant.emp.get(f"/v1/customers/{customer['id']}").json()["payment_card"]["last4"] == "4242"
 
 
 def test_auto_top_up_needs_a_card_and_takes_emp_defaults(tenant: Tenant) -> None:

@@ -72,12 +72,8 @@ def test_errors_are_replayed_too(tenant: Tenant) -> None:
     ).json()
     body = {"name": "D", "email": "d@example.com", "account_type": "prepaid", "external_ref": None}
     headers = {"Idempotency-Key": "bad-1"}
-    first = tenant.emp.post(
-        "/v1/customers", json={**body, "account_type": "other"}, headers=headers
-    )
-    again = tenant.emp.post(
-        "/v1/customers", json={**body, "account_type": "other"}, headers=headers
-    )
+    first = tenant.emp.post("/v1/customers", json={**body, "account_type": "other"}, headers=headers)
+    again = tenant.emp.post("/v1/customers", json={**body, "account_type": "other"}, headers=headers)
     assert first.status_code == again.status_code == 400
     assert first.json() == again.json()
     assert customer["id"]

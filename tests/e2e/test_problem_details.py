@@ -45,9 +45,7 @@ def test_invalid_customer_bodies_name_the_field(tenant: Tenant, body: dict, fiel
         ({"pan": "4000056655665556"}, "pan"),
     ],
 )
-def test_invalid_cards_are_refused_and_the_stored_one_kept(
-    tenant: Tenant, card: dict, field: str
-) -> None:
+def test_invalid_cards_are_refused_and_the_stored_one_kept(tenant: Tenant, card: dict, field: str) -> None:
     good = {
         "token": "tok_visa",
         "brand": "visa",
@@ -63,9 +61,7 @@ def test_invalid_cards_are_refused_and_the_stored_one_kept(
 
     assert response.status_code == 400, response.text
     assert field in response.json()["detail"]
-    assert (
-        tenant.emp.get(f"/v1/customers/{customer['id']}").json()["payment_card"]["last4"] == "4242"
-    )
+    assert tenant.emp.get(f"/v1/customers/{customer['id']}").json()["payment_card"]["last4"] == "4242"
 
 
 def test_a_body_that_is_not_json_is_a_validation_error(tenant: Tenant) -> None:

@@ -43,9 +43,7 @@ def register_customers(system: System, count: int) -> list[Any]:
 
 def read_model(url: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(url) as conn:
-        return conn.execute(
-            "SELECT id, name, card_last4, version FROM customers ORDER BY id"
-        ).fetchall()
+        return conn.execute("SELECT id, name, card_last4, version FROM customers ORDER BY id").fetchall()
 
 
 def head(system: System) -> int:
@@ -75,7 +73,7 @@ def test_a_stopped_projection_catches_up_without_loss_or_repeats(quiet_system: S
     rows = read_model(system.database_url)
     assert len(rows) == 12
     assert all(last4 == "4242" and version == 2 for _, _, last4, version in rows)
-    assert system.read_positions() == {"accounts": head(system)}
+    assert system.read_positions() == {"accounts": head(system), "subscriptions": head(system)}
 
 
 def test_a_replayed_batch_changes_nothing(quiet_system: System) -> None:
@@ -87,8 +85,7 @@ def test_a_replayed_batch_changes_nothing(quiet_system: System) -> None:
 
     notifications = system.ledger.recorder.select_notifications(start=1, limit=100)
     items = [
-        (system.ledger.mapper.to_domain_event(n), Tracking(system.ledger.name, n.id))
-        for n in notifications
+        (system.ledger.mapper.to_domain_event(n), Tracking(system.ledger.name, n.id)) for n in notifications
     ]
     with pytest.raises(IntegrityError):
         system.projections[0].process_batch(items)
@@ -143,7 +140,7 @@ def test_rebuilding_from_zero_gives_the_same_read_model(quiet_system: System) ->
 
     system.rebuild_projections()
     assert read_model(system.database_url) == []
-    assert system.progress.positions() == {"accounts": 0}
+    assert system.progress.positions() == {"accounts": 0, "subscriptions": 0}
 
     system.start_projections()
     assert system.progress.wait_for(head(system), timeout=10)

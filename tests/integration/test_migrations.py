@@ -37,9 +37,7 @@ def test_an_edited_applied_migration_is_refused(fresh_database_url: str, tmp_pat
         migrate(fresh_database_url, tmp_path)
 
 
-def test_a_failing_migration_leaves_nothing_half_applied(
-    fresh_database_url: str, tmp_path: Path
-) -> None:
+def test_a_failing_migration_leaves_nothing_half_applied(fresh_database_url: str, tmp_path: Path) -> None:
     write(tmp_path, "0001_first.sql", "CREATE TABLE trail (n int);")
     write(tmp_path, "0002_broken.sql", "INSERT INTO trail VALUES (1); SELECT no_such_function();")
     with pytest.raises(psycopg.Error):
@@ -50,9 +48,7 @@ def test_a_failing_migration_leaves_nothing_half_applied(
         assert conn.execute("SELECT count(*) FROM trail").fetchone() == (0,)
 
 
-def test_concurrent_migrations_apply_each_file_once(
-    fresh_database_url: str, tmp_path: Path
-) -> None:
+def test_concurrent_migrations_apply_each_file_once(fresh_database_url: str, tmp_path: Path) -> None:
     write(tmp_path, "0001_first.sql", "CREATE TABLE trail (n int); SELECT pg_sleep(0.3);")
     write(tmp_path, "0002_second.sql", "INSERT INTO trail VALUES (2);")
     results: list[list[str]] = []

@@ -55,9 +55,7 @@ def test_consent_is_for_prepaid_accounts_only() -> None:
 def test_consent_takes_defaults_and_lapses_with_the_card() -> None:
     prepaid = customer()
     prepaid.store_payment_card(CARD, occurred_at=NOW, caused_by="t")
-    prepaid.give_auto_top_up_consent(
-        threshold_minor=500, amount_minor=None, occurred_at=NOW, caused_by="t"
-    )
+    prepaid.give_auto_top_up_consent(threshold_minor=500, amount_minor=None, occurred_at=NOW, caused_by="t")
     assert (prepaid.auto_top_up_threshold_minor, prepaid.auto_top_up_amount_minor) == (500, 3000)
 
     prepaid.remove_payment_card(occurred_at=NOW, caused_by="t")

@@ -1,0 +1,120 @@
+"""Handlers for EMPs and customers: registration, payment card, automatic top-up consent."""
+
+from __future__ import annotations
+
+from commands.application import position_of
+from commands.messages import (
+    RegisterCustomer,
+    RegisterEmp,
+    RemovePaymentCard,
+    SetAutoTopUp,
+    StorePaymentCard,
+)
+from commands.unit_of_work import Outcome, Services, retrying
+from domain.aggregates import AccountType, Customer, Emp, PaymentCard
+from domain.errors import Duplicate, PaymentDeclined, ValidationFailed
+
+
+def register_emp(cmd: RegisterEmp, services: Services) -> Outcome:
+    emp = Emp.register(
+        name=cmd.name,
+        currency=cmd.currency,
+        auto_top_up_threshold_minor=cmd.auto_top_up_threshold_minor,
+        auto_top_up_amount_minor=cmd.auto_top_up_amount_minor,
+        occurred_at=services.clock.now(),
+        caused_by=cmd.actor,
+    )
+    return Outcome(emp.id, position_of(services.ledger.save(emp)))
+
+
+def register_customer(cmd: RegisterCustomer, services: Services) -> Outcome:
+    ledger = services.ledger
+    emp = ledger.get_emp(cmd.emp_id)
+    if cmd.account_type not in AccountType.ALL:
+        raise ValidationFailed("account_type must be prepaid or postpaid", field="account_type")
+
+    def attempt() -> Outcome:
+        if cmd.external_ref is not None:
+            existing = ledger.find_customer(Customer.create_id(cmd.emp_id, cmd.external_ref))
+            if existing is not None:
+                return _same_registration(existing, cmd)
+        customer = Customer(
+            emp_id=emp.id,
+            name=cmd.name,
+            email=cmd.email,
+            account_type=cmd.account_type,
+            currency=emp.currency,
+            external_ref=cmd.external_ref,
+            auto_top_up_threshold_minor=emp.auto_top_up_threshold_minor,
+            auto_top_up_amount_minor=emp.auto_top_up_amount_minor,
+            occurred_at=services.clock.now(),
+            caused_by=cmd.actor,
+        )
+        return Outcome(customer.id, position_of(ledger.save(customer)))
+
+    return retrying(attempt)
+
+
+def _same_registration(existing: Customer, cmd: RegisterCustomer) -> Outcome:
+    same = (existing.name, existing.email, existing.account_type) == (
+        cmd.name,
+        cmd.email,
+        cmd.account_type,
+    )
+    if not same:
+        raise Duplicate(
+            f"external_ref {cmd.external_ref!r} already names another customer",
+            field="external_ref",
+        )
+    return Outcome(existing.id, None, created=False)
+
+
+def store_payment_card(cmd: StorePaymentCard, services: Services) -> Outcome:
+    ledger = services.ledger
+    ledger.get_customer(cmd.customer_id, cmd.emp_id)  # not-found before talking to the gateway
+    verify_card(services, cmd.card)
+
+    def attempt() -> Outcome:
+        customer = ledger.get_customer(cmd.customer_id, cmd.emp_id)
+        customer.store_payment_card(cmd.card, occurred_at=services.clock.now(), caused_by=cmd.actor)
+        return Outcome(customer.id, position_of(ledger.save(customer)), created=False)
+
+    return retrying(attempt)
+
+
+def verify_card(services: Services, card: PaymentCard) -> None:
+    """A card is attached at the gateway before it is stored: a declined one never is."""
+    verification = services.gateway.verify_card(card.token)
+    if not verification.approved:
+        raise PaymentDeclined(
+            f"the card was declined by the gateway ({verification.decline_code}); nothing was stored"
+        )
+
+
+def remove_payment_card(cmd: RemovePaymentCard, services: Services) -> Outcome:
+    def attempt() -> Outcome:
+        customer = services.ledger.get_customer(cmd.customer_id, cmd.emp_id)
+        customer.remove_payment_card(occurred_at=services.clock.now(), caused_by=cmd.actor)
+        return Outcome(customer.id, position_of(services.ledger.save(customer)), created=False)
+
+    return retrying(attempt)
+
+
+def set_auto_top_up(cmd: SetAutoTopUp, services: Services) -> Outcome:
+    def attempt() -> Outcome:
+        customer = services.ledger.get_customer(cmd.customer_id, cmd.emp_id)
+        now = services.clock.now()
+        if cmd.enabled:
+            customer.give_auto_top_up_consent(
+                threshold_minor=cmd.threshold_minor,
+                amount_minor=cmd.amount_minor,
+                occurred_at=now,
+                caused_by=cmd.actor,
+            )
+        else:
+            customer.withdraw_auto_top_up_consent(
+                reason="withdrawn by request", occurred_at=now, caused_by=cmd.actor
+            )
+        return Outcome(customer.id, position_of(services.ledger.save(customer)), created=False)
+
+    return retrying(attempt)

@@ -1,0 +1,75 @@
+"""The catalog and subscriptions read model: packages, subscriptions and acquired packages."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+
+from psycopg import Cursor
+
+from domain.aggregates import Package, Subscription
+from projections.view import ReadModelProjection
+
+
+class SubscriptionsProjection(ReadModelProjection):
+    name = "subscriptions"
+
+    @singledispatchmethod
+    def apply(self, domain_event: Any, cursor: Cursor[Any]) -> None:
+        """Events of no interest here: tracked, not applied."""
+
+    @apply.register
+    def _(self, e: Package.Defined, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "INSERT INTO packages (id, emp_id, code, name, kind, recurring, payment, price_minor,"
+            " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                e.originator_id,
+                e.emp_id,
+                e.code,
+                e.name,
+                e.kind,
+                e.recurring,
+                e.payment,
+                e.price_minor,
+                e.timestamp,
+            ),
+        )
+
+    @apply.register
+    def _(self, e: Subscription.Started, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "INSERT INTO subscriptions (id, emp_id, customer_id, tariff, billing_day, started_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (e.originator_id, e.emp_id, e.customer_id, e.tariff, e.billing_day, e.occurred_at),
+        )
+
+    @apply.register
+    def _(self, e: Subscription.PackageAcquired, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "INSERT INTO subscription_packages (id, subscription_id, package_id, code, name, kind,"
+            " recurring, payment, price_minor, acquired_at, status)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'active')",
+            (
+                e.package_instance_id,
+                e.originator_id,
+                e.package_id,
+                e.code,
+                e.name,
+                e.kind,
+                e.recurring,
+                e.payment,
+                e.price_minor,
+                e.occurred_at,
+            ),
+        )
+
+    @apply.register
+    def _(self, e: Subscription.PackageCancelled, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "UPDATE subscription_packages SET status = 'cancelled', cancelled_at = %s WHERE id = %s",
+            (e.occurred_at, e.package_instance_id),
+        )
+
+    def reset(self, cursor: Cursor[Any]) -> None:
+        cursor.execute("TRUNCATE packages, subscription_packages, subscriptions")
