@@ -25,9 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the API with projections in-process")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    commands.add_parser(
-        "project", help="run the projections and the card-payment worker alone (no API)"
-    )
+    commands.add_parser("project", help="run the projections and the card-payment worker alone (no API)")
     args = parser.parse_args(argv)
 
     configure_logging()

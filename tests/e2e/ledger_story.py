@@ -1,0 +1,100 @@
+"""Small steps of the ledger stories, spoken over HTTP, shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.conftest import Tenant
+
+CARD = {"token": "tok_visa", "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
+DECLINING_CARD = {**CARD, "token": "tok_chargeCustomerFail", "last4": "0341"}
+
+PACKAGES = {
+    "BASE-PRE": {"kind": "base", "recurring": True, "payment": "prepaid", "price_minor": 990},
+    "BASE-POST": {"kind": "base", "recurring": True, "payment": "postpaid", "price_minor": 1490},
+    "BOLT-PRE": {"kind": "bolt_on", "recurring": True, "payment": "prepaid", "price_minor": 300},
+    "BOLT-POST": {"kind": "bolt_on", "recurring": True, "payment": "postpaid", "price_minor": 400},
+    "ONCE": {"kind": "bolt_on", "recurring": False, "payment": "any", "price_minor": 500},
+    "TOPUP-20": {"kind": "top_up", "recurring": False, "payment": "prepaid", "price_minor": 2000},
+}
+
+
+def define_catalog(tenant: Tenant) -> None:
+    for code, terms in PACKAGES.items():
+        response = tenant.emp.post("/v1/packages", json={"code": code, "name": code.title(), **terms})
+        assert response.status_code in (200, 201), response.text
+
+
+def customer(tenant: Tenant, account_type: str = "prepaid", card: dict | None = None) -> dict:
+    body = {"name": "Ann Driver", "email": "ann@example.com", "account_type": account_type}
+    created = tenant.emp.post("/v1/customers", json=body)
+    assert created.status_code == 201, created.text
+    found: dict = created.json()
+    if card is not None:
+        stored = tenant.emp.put(f"/v1/customers/{found['id']}/payment-card", json=card)
+        assert stored.status_code == 200, stored.text
+    return found
+
+
+def subscribe(tenant: Tenant, customer_id: str, base: str) -> dict:
+    response = tenant.emp.post("/v1/subscriptions", json={"customer_id": customer_id, "base_package": base})
+    assert response.status_code == 201, response.text
+    result: dict = response.json()
+    return result
+
+
+def top_up(tenant: Tenant, customer_id: str, amount: int) -> Any:
+    return tenant.emp.post(f"/v1/customers/{customer_id}/top-ups", json={"amount_minor": amount})
+
+
+def session(tenant: Tenant, customer_id: str, cost: int, **overrides: Any) -> Any:
+    ended = datetime.now(UTC) - timedelta(minutes=1)
+    body = {
+        "session_id": f"S-{uuid.uuid4().hex[:12]}",
+        "customer_id": customer_id,
+        "started_at": (ended - timedelta(minutes=40)).isoformat(),
+        "ended_at": ended.isoformat(),
+        "energy_wh": 12_500,
+        "cost_minor": cost,
+        "location": "FI-HEL-001",
+        **overrides,
+    }
+    return tenant.emp.post("/v1/sessions", json=body)
+
+
+def balance(tenant: Tenant, customer_id: str) -> int:
+    value: int = tenant.emp.get(f"/v1/customers/{customer_id}/balance").json()["balance_minor"]
+    return value
+
+
+def transactions(tenant: Tenant, customer_id: str) -> list[dict]:
+    items: list[dict] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+        page = tenant.emp.get(f"/v1/customers/{customer_id}/transactions", params=params).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def wait_for_balance(tenant: Tenant, customer_id: str, expected: int, timeout: float = 2.0) -> float:
+    """Seconds until the balance reached `expected` (fails after `timeout`)."""
+    start = time.monotonic()
+    while True:
+        if balance(tenant, customer_id) == expected:
+            return time.monotonic() - start
+        assert time.monotonic() - start < timeout, (
+            f"balance {balance(tenant, customer_id)} never became {expected}"
+        )
+        time.sleep(0.02)
+
+
+def problem_code(response: Any) -> str:
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    code: str = response.json()["type"].rsplit("/", 1)[1]
+    return code
