@@ -10,8 +10,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.asgi import BodyTooLarge, read_body, replay, send_problem
 
-# 13 to 19 digits, optionally grouped by spaces or dashes, as cards are written.
-PAN_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# 13 to 19 digits, optionally grouped by spaces or dashes, as cards are written; a run that
+# is part of a longer token (a UUID's digit groups, a reference) is not a card number.
+PAN_LIKE = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 
 
 def luhn_valid(digits: str) -> bool:

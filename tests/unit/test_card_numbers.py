@@ -20,7 +20,18 @@ def test_nested_fields_are_named_by_path() -> None:
     assert find_card_number(body) == "card.extra[1]"
 
 
-@pytest.mark.parametrize("text", ["4242424242424241", "session 123456789012", "tok_visa", "+358401234567"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4242424242424241",
+        "session 123456789012",
+        "tok_visa",
+        "+358401234567",
+        "0a6b1c2d-3000-4123-8456-789012345678",
+        "12345678-1234-1234-1234-123456789012",
+        "ref-4242424242424242",
+    ],
+)
 def test_other_digit_runs_are_not_card_numbers(text: str) -> None:
     assert find_card_number({"note": text}) is None
 
