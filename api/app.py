@@ -18,7 +18,17 @@ from api.card_numbers import CardNumberGuard
 from api.context import ApiContext
 from api.idempotency import IdempotencyMiddleware
 from api.problems import EXCEPTION_HANDLERS
-from api.routes import admin, catalog, customers, health, registrations, sessions, subscriptions
+from api.routes import (
+    admin,
+    catalog,
+    customers,
+    health,
+    invoices,
+    jobs,
+    registrations,
+    sessions,
+    subscriptions,
+)
 from api.strict_body import decode_body_strictly
 
 
@@ -47,6 +57,8 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
                     *subscriptions.ROUTES,
                     *sessions.ROUTES,
                     *registrations.ROUTES,
+                    *invoices.ROUTES,
+                    *jobs.ROUTES,
                     *health.ROUTES,
                 ],
             ),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from psycopg_pool import ConnectionPool
 
 from commands.handlers import handle
+from commands.jobs import JobRun
 from commands.unit_of_work import Outcome, Services
 from projections.progress import Progress
 from projections.worker import WorkerStatus
@@ -23,6 +25,7 @@ class ApiContext:
     progress: Progress
     admin_token: str
     projection_statuses: Callable[[], list[WorkerStatus]]
+    run_job: Callable[[str, datetime, str], JobRun]
     write_wait_timeout: float = 10.0
 
     def execute(self, command: object) -> Outcome:

@@ -34,10 +34,14 @@ class AutoTopUpDefaults(Request, frozen=True, forbid_unknown_fields=True):
     amount_minor: AmountMinor
 
 
+VatRate = Annotated[int, msgspec.Meta(ge=0, le=10_000, description="VAT in basis points: 2400 = 24 %")]
+
+
 class EmpIn(Request, frozen=True, forbid_unknown_fields=True):
     name: Name
     currency: Currency
     auto_top_up: AutoTopUpDefaults | None = None
+    vat_rate_bp: VatRate = 0
 
 
 class EmpOut(msgspec.Struct, frozen=True):
@@ -45,6 +49,7 @@ class EmpOut(msgspec.Struct, frozen=True):
     name: str
     currency: str
     auto_top_up: AutoTopUpDefaults
+    vat_rate_bp: int = 0
 
 
 class ApiKeyIn(Request, frozen=True, forbid_unknown_fields=True):
@@ -288,4 +293,97 @@ class TransactionOut(msgspec.Struct, frozen=True):
 
 class TransactionPage(msgspec.Struct, frozen=True):
     items: list[TransactionOut]
+    next_cursor: str | None
+
+
+JobName = Literal["recurring-prepayment", "recurring-payment", "invoice-production"]
+
+
+class JobRunIn(Request, frozen=True, forbid_unknown_fields=True):
+    as_of: AwareDatetime
+
+
+class JobRunOut(msgspec.Struct, frozen=True):
+    job: str
+    as_of: datetime
+    processed: int
+    failures: int
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str = "finished"
+    details: dict[str, Any] = msgspec.field(default_factory=dict)
+    triggered_by: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> JobRunOut:
+        return cls(
+            job=row["job"],
+            as_of=row["as_of"],
+            processed=row["processed"],
+            failures=row["failures"],
+            run_id=str(row["id"]),
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            status=row["status"],
+            details=row["details"],
+            triggered_by=row["triggered_by"],
+        )
+
+
+class JobRunPage(msgspec.Struct, frozen=True):
+    items: list[JobRunOut]
+    next_cursor: str | None
+
+
+class InvoiceLineOut(msgspec.Struct, frozen=True):
+    description: str
+    kind: str
+    amount_minor: int
+    net_minor: int
+    vat_minor: int
+    gross_minor: int
+    reference: str | None = None
+    days: int | None = None
+    ended_at: str | None = None
+
+
+class InvoiceOut(msgspec.Struct, frozen=True):
+    id: str
+    number: str
+    sequence: int
+    customer_id: str
+    subscription_id: str
+    period_start: datetime
+    period_end: datetime
+    currency: str
+    lines: list[InvoiceLineOut]
+    total_minor: int
+    net_minor: int
+    vat_minor: int
+    vat_rate_bp: int
+    issued_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> InvoiceOut:
+        return cls(
+            id=str(row["id"]),
+            number=row["number"],
+            sequence=row["sequence"],
+            customer_id=str(row["customer_id"]),
+            subscription_id=str(row["subscription_id"]),
+            period_start=row["period_start"],
+            period_end=row["period_end"],
+            currency=row["currency"].strip(),
+            lines=[msgspec.convert(line, InvoiceLineOut) for line in row["lines"]],
+            total_minor=row["total_minor"],
+            net_minor=row["net_minor"],
+            vat_minor=row["vat_minor"],
+            vat_rate_bp=row["vat_rate_bp"],
+            issued_at=row["issued_at"],
+        )
+
+
+class InvoicePage(msgspec.Struct, frozen=True):
+    items: list[InvoiceOut]
     next_cursor: str | None

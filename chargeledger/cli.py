@@ -1,4 +1,4 @@
-"""The `chargeledger` command: migrate, serve, project."""
+"""The `chargeledger` command: migrate, serve, project, schedule."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from chargeledger.database import resolve_database_url
 from chargeledger.logs import configure_logging
 from chargeledger.system import build_system
 from migrations import migrate
+from scheduler.schedule import schedules_from_env
 
 logger = logging.getLogger("chargeledger")
 
@@ -25,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the API with projections in-process")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    commands.add_parser("project", help="run the projections and the card-payment worker alone (no API)")
+    commands.add_parser("project", help="run the projections, the card-payment and mail workers (no API)")
+    commands.add_parser("schedule", help="run the batch-job scheduler alone (one leader acts)")
     args = parser.parse_args(argv)
 
     configure_logging()
@@ -39,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(settings, database_url, args.host, args.port)
     if args.command == "project":
         return _project(settings, database_url)
+    if args.command == "schedule":
+        return _schedule(settings, database_url)
     return 2
 
 
@@ -52,12 +56,15 @@ def _serve(settings: Settings, database_url: str, host: str, port: int) -> int:
     system = build_system(database_url, pool_size=settings.pool_size)
     system.start_projections()
     system.start_payment_worker()
+    system.start_mail_worker(settings.smtp_url, settings.mail_from)
+    system.start_scheduler(schedules_from_env())
     ctx = ApiContext(
         services=system.services,
         pool=system.pool,
         progress=system.progress,
         admin_token=token,
         projection_statuses=system.projection_statuses,
+        run_job=system.run_job,
         write_wait_timeout=settings.write_wait_timeout,
     )
     app = create_app(ctx, log_formatter="chargeledger.logs.JsonFormatter")
@@ -78,12 +85,26 @@ def _project(settings: Settings, database_url: str) -> int:
     system = build_system(database_url, pool_size=settings.pool_size)
     system.start_projections()
     system.start_payment_worker()
+    system.start_mail_worker(settings.smtp_url, settings.mail_from)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     logger.info("projections running", extra={"projections": [w.name for w in system.workers]})
     stop.wait()
     system.close()
+    return 0
+
+
+def _schedule(settings: Settings, database_url: str) -> int:
+    system = build_system(database_url, pool_size=settings.pool_size)
+    schedules = schedules_from_env()
+    logger.info("scheduler starting", extra={"schedules": schedules})
+    try:
+        system.start_scheduler(schedules, blocking=True)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        system.close()
     return 0
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from apscheduler.schedulers.base import BaseScheduler
 from eventsourcing.postgres import PostgresDatastore
 from psycopg_pool import ConnectionPool
 
 from chargeledger.database import ConnectionParams
 from commands.application import Ledger
+from commands.jobs import JobRun, run_job
+from commands.mail import MailWorker, SmtpMailer
 from commands.payment_worker import PendingPaymentWorker
 from commands.ports import Clock, PaymentGateway, SystemClock
 from commands.simulated_gateway import SimulatedGateway
@@ -18,10 +22,14 @@ from commands.unit_of_work import Services
 from migrations import migrate
 from projections import queries
 from projections.accounts import AccountsProjection
+from projections.billing_queries import PostgresBillingQueries
+from projections.mail_outbox import PostgresMailOutbox
 from projections.progress import Progress
 from projections.subscriptions import SubscriptionsProjection
 from projections.view import ReadModelProjection, ReadModelView
 from projections.worker import ProjectionWorker, WorkerStatus
+from scheduler.leadership import Leadership
+from scheduler.schedule import build_scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +50,46 @@ class System:
     projections: list[ReadModelProjection]
     workers: list[ProjectionWorker] = field(default_factory=list)
     payment_worker: PendingPaymentWorker | None = None
+    mail_worker: MailWorker | None = None
+    scheduler: BaseScheduler | None = None
+    leadership: Leadership | None = None
+
+    @property
+    def billing_queries(self) -> PostgresBillingQueries:
+        return PostgresBillingQueries(self.pool)
+
+    def catch_up(self, timeout: float = 30.0) -> bool:
+        """Wait until every projection has applied everything recorded so far."""
+        return self.progress.wait_for(self.ledger.recorder.max_notification_id() or 0, timeout)
+
+    def run_job(self, name: str, as_of: datetime, triggered_by: str) -> JobRun:
+        """Run a batch job on up-to-date work lists, and return once its effects are readable."""
+        self.catch_up()
+        run = run_job(name, as_of, self.services, self.billing_queries, self.pool, triggered_by=triggered_by)
+        self.catch_up()
+        return run
+
+    def start_mail_worker(self, smtp_url: str | None, mail_from: str, **timing: float) -> None:
+        if not smtp_url:
+            logger.warning("CHARGELEDGER_SMTP_URL is not set: payment-failure mail waits in the outbox")
+            return
+        worker = MailWorker(
+            PostgresMailOutbox(self.pool), SmtpMailer(smtp_url, mail_from), self.services.clock, **timing
+        )
+        self.progress.on_advance(worker.wake)
+        worker.start()
+        self.mail_worker = worker
+
+    def start_scheduler(self, schedules: dict[str, str], *, blocking: bool = False) -> None:
+        self.leadership = Leadership(self.database_url)
+        self.scheduler = build_scheduler(
+            lambda job, as_of: self.run_job(job, as_of, "scheduler"),
+            self.leadership,
+            self.services.clock,
+            schedules,
+            blocking=blocking,
+        )
+        self.scheduler.start()
 
     def __post_init__(self) -> None:
         self.ledger.on_saved(self._wake_workers)
@@ -102,6 +150,12 @@ class System:
         return queries.tracking_positions(self.pool, tables, self.ledger.name)
 
     def close(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.leadership is not None:
+            self.leadership.release()
+        if self.mail_worker is not None:
+            self.mail_worker.stop()
         self.stop_payment_worker()
         self.stop_projections()
         self.ledger.close()

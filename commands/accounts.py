@@ -21,6 +21,7 @@ def register_emp(cmd: RegisterEmp, services: Services) -> Outcome:
         currency=cmd.currency,
         auto_top_up_threshold_minor=cmd.auto_top_up_threshold_minor,
         auto_top_up_amount_minor=cmd.auto_top_up_amount_minor,
+        vat_rate_bp=cmd.vat_rate_bp,
         occurred_at=services.clock.now(),
         caused_by=cmd.actor,
     )

@@ -10,7 +10,15 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import Recording
 
-from domain.aggregates import ChargingSession, Customer, Emp, Package, PackageTerms, Subscription
+from domain.aggregates import (
+    ChargingSession,
+    Customer,
+    Emp,
+    InvoiceNumbering,
+    Package,
+    PackageTerms,
+    Subscription,
+)
 from domain.errors import NotFound
 
 
@@ -20,6 +28,7 @@ class Ledger(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
         Customer: 100,
         Subscription: 100,
+        InvoiceNumbering: 100,
     }
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -73,6 +82,12 @@ class Ledger(Application[UUID]):
         if subscription.emp_id != emp_id:
             raise NotFound(f"subscription {subscription_id} not found")
         return subscription
+
+    def find_subscription(self, subscription_id: UUID) -> Subscription | None:
+        return self._find(subscription_id, Subscription)
+
+    def find_invoice_numbering(self, emp_id: UUID) -> InvoiceNumbering | None:
+        return self._find(InvoiceNumbering.create_id(emp_id), InvoiceNumbering)
 
     def find_session(self, emp_id: UUID, session_id: str) -> ChargingSession | None:
         return self._find(ChargingSession.create_id(emp_id, session_id), ChargingSession)

@@ -16,6 +16,7 @@ class RegisterEmp:
     auto_top_up_threshold_minor: int
     auto_top_up_amount_minor: int
     actor: str
+    vat_rate_bp: int = 0
 
 
 @dataclass(frozen=True)

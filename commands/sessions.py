@@ -55,6 +55,7 @@ def record_session(cmd: RecordSession, services: Services) -> Outcome:
             cost_minor=cmd.cost_minor,
             location=cmd.location,
             occurred_at=cmd.ended_at,
+            now=services.clock.now(),
             caused_by=cmd.actor,
         )
         session = ChargingSession(

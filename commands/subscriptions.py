@@ -11,7 +11,7 @@ from commands.card_payments import complete_card_payment
 from commands.messages import CancelPackage, CompleteCardPayment, PurchasePackage, StartSubscription
 from commands.unit_of_work import Outcome, Services, retrying
 from domain.aggregates import Customer, PackageTerms, PaymentPurpose, Subscription
-from domain.errors import PaymentDeclined
+from domain.errors import Duplicate, PaymentDeclined
 from domain.packages import PackageKind
 
 
@@ -19,6 +19,8 @@ def start_subscription(cmd: StartSubscription, services: Services) -> Outcome:
     ledger = services.ledger
     customer = ledger.get_customer(cmd.customer_id, cmd.emp_id)
     base = ledger.package_terms(cmd.emp_id, cmd.base_package)
+    if ledger.find_subscription(Subscription.create_id(customer.id)) is not None:
+        raise Duplicate("this customer already has a subscription", field="customer_id")
     subscription = Subscription.start(
         emp_id=cmd.emp_id,
         customer_id=customer.id,

@@ -224,3 +224,26 @@ def format_amount(amount_minor: int, currency: str) -> str:
     if digits == 0:
         return f"{sign}{whole} {currency}"
     return f"{sign}{whole}.{fraction:0{digits}d} {currency}"
+
+
+def divide_half_even(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half to even, in integers (no float ever)."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    sign = -1 if numerator < 0 else 1
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if remainder * 2 > denominator or (remainder * 2 == denominator and quotient % 2 == 1):
+        quotient += 1
+    return sign * quotient
+
+
+def prorate(amount_minor: int, days: int, of_days: int) -> int:
+    """The share of a monthly price for `days` of `of_days`, half-even to the minor unit."""
+    return divide_half_even(amount_minor * days, of_days)
+
+
+def split_vat(gross_minor: int, rate_basis_points: int) -> tuple[int, int]:
+    """(net, vat) of a gross amount at a VAT rate in basis points (2400 = 24 %); they add up
+    to the gross exactly."""
+    net = divide_half_even(gross_minor * 10_000, 10_000 + rate_basis_points)
+    return net, gross_minor - net

@@ -10,6 +10,7 @@ from uuid import uuid5
 from psycopg import Cursor
 
 from domain.aggregates import ChargingSession, Customer, Emp
+from domain.notifications import NOTIFIED_PURPOSES, payment_failure_mail
 from projections.view import ReadModelProjection
 
 # The transaction-list type of each balance movement.
@@ -108,6 +109,28 @@ class AccountsProjection(ReadModelProjection):
 
     @apply.register
     def _(self, e: Customer.BalanceMoved, cursor: Cursor[Any]) -> None:
+        self.record_movement(e, cursor)
+
+    @apply.register
+    def _(self, e: Customer.PrepaymentDebited, cursor: Cursor[Any]) -> None:
+        self.record_movement(e, cursor)
+        cursor.execute(
+            "INSERT INTO debits (debit_id, customer_id, emp_id, package_code, amount_minor, due_at,"
+            " status, settled_by, settled_at) SELECT %s, id, emp_id, %s, %s, %s, %s, %s, %s"
+            " FROM customers WHERE id = %s",
+            (
+                e.debit_id,
+                e.package_code,
+                -e.amount_minor,
+                e.period_start or e.occurred_at,
+                "unpaid" if e.settled_by is None else "paid",
+                e.settled_by,
+                None if e.settled_by is None else e.occurred_at,
+                e.originator_id,
+            ),
+        )
+
+    def record_movement(self, e: Customer.BalanceMoved, cursor: Cursor[Any]) -> None:
         _update_customer(cursor, e, "balance_minor = %s", (e.balance_after_minor,))
         cursor.execute(
             "INSERT INTO transactions (id, customer_id, emp_id, sequence, type, amount_minor,"
@@ -172,9 +195,19 @@ class AccountsProjection(ReadModelProjection):
             " WHERE payment_id = %s",
             (e.timestamp, e.decline_code, e.payment_id),
         )
+        if e.purpose in NOTIFIED_PURPOSES:
+            _queue_failure_mail(cursor, e)
+
+    @apply.register
+    def _(self, e: Customer.DebitSettled, cursor: Cursor[Any]) -> None:
+        _update_customer(cursor, e, "", ())
+        cursor.execute(
+            "UPDATE debits SET status = 'paid', settled_by = %s, settled_at = %s WHERE debit_id = %s",
+            (e.settled_by, e.occurred_at, e.debit_id),
+        )
 
     def reset(self, cursor: Cursor[Any]) -> None:
-        cursor.execute("TRUNCATE emps, customers, transactions, sessions, card_payments")
+        cursor.execute("TRUNCATE emps, customers, transactions, sessions, card_payments, debits")
 
 
 def _update_customer(
@@ -184,4 +217,36 @@ def _update_customer(
     cursor.execute(
         f"UPDATE customers SET {prefix}updated_at = %s, version = %s WHERE id = %s",
         (*params, e.timestamp, e.originator_version, e.originator_id),
+    )
+
+
+def _queue_failure_mail(cursor: Cursor[Any], e: Customer.PaymentFailed) -> None:
+    """Exactly one mail per failure: written here, in the projection's own transaction."""
+    cursor.execute("SELECT emp_id, name, email, currency FROM customers WHERE id = %s", (e.originator_id,))
+    row = cursor.fetchone()
+    if row is None:
+        return
+    # The library's connections return rows as dicts.
+    emp_id, name, email, currency = row["emp_id"], row["name"], row["email"], row["currency"].strip()
+    mail = payment_failure_mail(
+        name=name,
+        purpose=e.purpose,
+        amount_minor=e.attempted_minor,
+        currency=currency,
+        failed_at=e.occurred_at,
+        decline_code=e.decline_code,
+    )
+    cursor.execute(
+        "INSERT INTO mail_outbox (id, emp_id, customer_id, recipient, subject, body, created_at,"
+        " next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            uuid5(e.payment_id, "payment-failure-mail"),
+            emp_id,
+            e.originator_id,
+            email,
+            mail.subject,
+            mail.body,
+            e.timestamp,
+            e.timestamp,
+        ),
     )

@@ -154,3 +154,49 @@ def pending_card_payments(
             (automatic_only_before, limit),
         ).fetchall()
     return [(row[0], row[1]) for row in rows]
+
+
+INVOICE_COLUMNS = (
+    "id, number, sequence, customer_id, subscription_id, period_start, period_end, currency,"
+    " vat_rate_bp, lines, net_minor, vat_minor, total_minor, issued_at"
+)
+
+
+def invoice(pool: ConnectionPool, emp_id: UUID, invoice_id: UUID) -> dict[str, Any] | None:
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = %s AND emp_id = %s", (invoice_id, emp_id)
+        )
+        return cur.fetchone()
+
+
+def invoices_page(
+    pool: ConnectionPool, emp_id: UUID, *, customer_id: UUID | None, limit: int, after: int
+) -> list[dict[str, Any]]:
+    """The EMP's invoices in number order; `after` is the last sequence seen."""
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {INVOICE_COLUMNS} FROM invoices WHERE emp_id = %s AND sequence > %s"
+            " AND (%s::uuid IS NULL OR customer_id = %s::uuid) ORDER BY sequence LIMIT %s",
+            (emp_id, after, customer_id, customer_id, limit),
+        )
+        return cur.fetchall()
+
+
+def job_runs_page(
+    pool: ConnectionPool, *, limit: int, before: tuple[str, str] | None
+) -> list[dict[str, Any]]:
+    """Job runs, newest first; `before` is (started_at, id) of the last one seen."""
+    columns = "id, job, as_of, started_at, finished_at, triggered_by, status, processed, failures, details"
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        if before is None:
+            cur.execute(
+                f"SELECT {columns} FROM job_runs ORDER BY started_at DESC, id DESC LIMIT %s", (limit,)
+            )
+        else:
+            cur.execute(
+                f"SELECT {columns} FROM job_runs WHERE (started_at, id) < (%s::timestamptz, %s::uuid)"
+                " ORDER BY started_at DESC, id DESC LIMIT %s",
+                (before[0], before[1], limit),
+            )
+        return cur.fetchall()

@@ -1,13 +1,15 @@
-"""The catalog and subscriptions read model: packages, subscriptions and acquired packages."""
+"""The catalog and billing read model: packages, subscriptions, acquired packages, invoices."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 
 from psycopg import Cursor
+from psycopg.types.json import Jsonb
 
-from domain.aggregates import Package, Subscription
+from domain.aggregates import Invoice, Package, Subscription
 from projections.view import ReadModelProjection
 
 
@@ -71,5 +73,36 @@ class SubscriptionsProjection(ReadModelProjection):
             (e.occurred_at, e.package_instance_id),
         )
 
+    @apply.register
+    def _(self, e: Invoice.Issued, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "INSERT INTO invoices (id, emp_id, customer_id, subscription_id, sequence, number,"
+            " period_index, period_start, period_end, currency, vat_rate_bp, lines, net_minor,"
+            " vat_minor, total_minor, issued_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                e.originator_id,
+                e.emp_id,
+                e.customer_id,
+                e.subscription_id,
+                e.sequence,
+                e.number,
+                e.period_index,
+                e.period_start,
+                e.period_end,
+                e.currency,
+                e.vat_rate_bp,
+                Jsonb([_json_line(line) for line in e.lines]),
+                e.net_minor,
+                e.vat_minor,
+                e.total_minor,
+                e.occurred_at,
+            ),
+        )
+
     def reset(self, cursor: Cursor[Any]) -> None:
-        cursor.execute("TRUNCATE packages, subscription_packages, subscriptions")
+        cursor.execute("TRUNCATE packages, subscription_packages, subscriptions, invoices")
+
+
+def _json_line(line: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in line.items()}

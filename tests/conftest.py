@@ -120,6 +120,7 @@ def served(system: System) -> Iterator[ServedApp]:
         progress=system.progress,
         admin_token=ADMIN_TOKEN,
         projection_statuses=system.projection_statuses,
+        run_job=system.run_job,
     )
     port = free_port()
     server = uvicorn.Server(

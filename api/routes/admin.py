@@ -36,10 +36,17 @@ def create_emp(
             currency=data.currency,
             auto_top_up_threshold_minor=defaults.threshold_minor,
             auto_top_up_amount_minor=defaults.amount_minor,
+            vat_rate_bp=data.vat_rate_bp,
             actor=request.user.actor,
         )
     )
-    return EmpOut(id=str(outcome.id), name=data.name, currency=data.currency, auto_top_up=defaults)
+    return EmpOut(
+        id=str(outcome.id),
+        name=data.name,
+        currency=data.currency,
+        auto_top_up=defaults,
+        vat_rate_bp=data.vat_rate_bp,
+    )
 
 
 @post(

@@ -3,6 +3,7 @@
 from domain.aggregates.charging_session import ChargingSession
 from domain.aggregates.customer import AccountType, Customer, PaymentCard, PaymentPurpose
 from domain.aggregates.emp import Emp
+from domain.aggregates.invoice import Invoice, InvoiceNumbering
 from domain.aggregates.package import Package
 from domain.aggregates.subscription import PackageTerms, Subscription
 
@@ -11,6 +12,8 @@ __all__ = [
     "ChargingSession",
     "Customer",
     "Emp",
+    "Invoice",
+    "InvoiceNumbering",
     "Package",
     "PackageTerms",
     "PaymentCard",

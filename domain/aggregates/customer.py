@@ -33,6 +33,7 @@ class PaymentPurpose:
     MANUAL_TOP_UP = "manual_top_up"
     AUTOMATIC_TOP_UP = "automatic_top_up"
     PACKAGE_PURCHASE = "package_purchase"
+    RECURRING_PAYMENT = "recurring_payment"
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,27 @@ class Customer(Aggregate):
         energy_wh: int
         location: str | None
 
+        def apply(self, aggregate: Any) -> None:
+            aggregate.balance_minor = self.balance_after_minor
+            if aggregate.account_type == POSTPAID:
+                # Every session lands on exactly one invoice: it waits here until then.
+                aggregate.uninvoiced_sessions[self.session_id] = {
+                    "ended_at": self.ended_at,
+                    "started_at": self.started_at,
+                    "cost_minor": -self.amount_minor,
+                    "energy_wh": self.energy_wh,
+                    "location": self.location,
+                }
+
+    class SessionsInvoiced(Event):
+        TOPIC = "chargeledger:Customer.SessionsInvoiced"
+        invoice_id: UUID
+        session_ids: list[str]
+
+        def apply(self, aggregate: Any) -> None:
+            for session_id in self.session_ids:
+                aggregate.uninvoiced_sessions.pop(session_id, None)
+
     class CardPaymentRequested(Event):
         """The intent, recorded before the card is charged (outbox): a crash loses nothing."""
 
@@ -156,6 +178,28 @@ class Customer(Aggregate):
         package_instance_id: UUID
         package_code: str
         settled_by: str | None
+        period_start: datetime | None = None
+        period_end: datetime | None = None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.balance_minor = self.balance_after_minor
+            if self.settled_by is None:
+                aggregate.unpaid_debits[str(self.debit_id)] = {
+                    "amount_minor": -self.amount_minor,
+                    "due_at": self.period_start or self.occurred_at,
+                    "package_code": self.package_code,
+                }
+
+    class DebitSettled(Event):
+        """A due debit is paid: from the balance that covered it, or by the card."""
+
+        TOPIC = "chargeledger:Customer.DebitSettled"
+        debit_id: UUID
+        settled_by: str
+        payment_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.unpaid_debits.pop(str(self.debit_id), None)
 
     class PaymentTaken(BalanceMoved):
         TOPIC = "chargeledger:Customer.PaymentTaken"
@@ -224,6 +268,8 @@ class Customer(Aggregate):
         self.balance_minor = 0
         self.pending_payments: dict[str, dict[str, Any]] = {}
         self.payment_outcomes: dict[str, str] = {}
+        self.unpaid_debits: dict[str, dict[str, Any]] = {}
+        self.uninvoiced_sessions: dict[str, dict[str, Any]] = {}
 
     # --- card and consent -------------------------------------------------------------
 
@@ -305,6 +351,7 @@ class Customer(Aggregate):
         cost_minor: int,
         location: str | None,
         occurred_at: datetime,
+        now: datetime,
         caused_by: str,
     ) -> None:
         """Every session is recorded, whatever the balance: the energy was delivered."""
@@ -320,7 +367,7 @@ class Customer(Aggregate):
             occurred_at=occurred_at,
             caused_by=caused_by,
         )
-        self.request_auto_top_up_if_due(now=occurred_at, caused_by=caused_by)
+        self.request_auto_top_up_if_due(now=now, caused_by=caused_by)
 
     def debit_from_balance(
         self,
@@ -434,6 +481,21 @@ class Customer(Aggregate):
             )
             if details["package_kind"] == "top_up":
                 self._credit_top_up(payment_id, "package", charge_id, amount, **when)
+        elif purpose == PaymentPurpose.RECURRING_PAYMENT:
+            debit_id = UUID(details["debit_id"])
+            self.trigger_event(
+                self.PaymentTaken,
+                payment_id=payment_id,
+                charge_id=charge_id,
+                debit_id=debit_id,
+                amount_minor=amount,
+                balance_after_minor=self.balance_minor + amount,
+                **when,
+            )
+            if str(debit_id) in self.unpaid_debits:
+                self.trigger_event(
+                    self.DebitSettled, debit_id=debit_id, settled_by="card", payment_id=payment_id, **when
+                )
         self.trigger_event(self.CardPaymentSettled, payment_id=payment_id, charge_id=charge_id, **when)
 
     def record_payment_failure(
@@ -467,6 +529,93 @@ class Customer(Aggregate):
             charge_id=charge_id,
             amount_minor=amount,
             balance_after_minor=self.balance_minor + amount,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+
+    # --- recurring prepayment and payment (seed 003's batch jobs) ---------------------
+
+    def post_recurring_debit(
+        self,
+        *,
+        debit_id: UUID,
+        subscription_id: UUID,
+        package_instance_id: UUID,
+        package_code: str,
+        amount_minor: int,
+        period_start: datetime,
+        period_end: datetime,
+        occurred_at: datetime,
+        now: datetime,
+        caused_by: str,
+    ) -> None:
+        """Recurring Prepayment: a debit (pre-pay) transaction, due at the period's start."""
+        self._post_debit(
+            debit_id=debit_id,
+            subscription_id=subscription_id,
+            package_instance_id=package_instance_id,
+            package_code=package_code,
+            amount_minor=amount_minor,
+            settled_by=None,
+            period_start=period_start,
+            period_end=period_end,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+        self.request_auto_top_up_if_due(now=now, caused_by=caused_by)
+
+    def due_debits(self, as_of: datetime) -> list[tuple[UUID, dict[str, Any]]]:
+        return sorted(
+            ((UUID(key), debit) for key, debit in self.unpaid_debits.items() if debit["due_at"] <= as_of),
+            key=lambda item: item[1]["due_at"],
+        )
+
+    def balance_covers(self, debit_id: UUID) -> bool:
+        """Whether the balance covers a posted, unpaid debit: the balance as it would be
+        without this debit and the unpaid ones due after it must reach the debit's amount."""
+        debit = self.unpaid_debits[str(debit_id)]
+        from_this_on = sum(
+            d["amount_minor"] for d in self.unpaid_debits.values() if d["due_at"] >= debit["due_at"]
+        )
+        return self.balance_minor + from_this_on >= debit["amount_minor"]
+
+    def settle_debit_from_balance(self, debit_id: UUID, *, occurred_at: datetime, caused_by: str) -> bool:
+        """Recurring Payment, first choice: the prepaid balance, when it covers the debit."""
+        if str(debit_id) not in self.unpaid_debits or not self.balance_covers(debit_id):
+            return False
+        self.trigger_event(
+            self.DebitSettled,
+            debit_id=debit_id,
+            settled_by="balance",
+            payment_id=None,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+        return True
+
+    def record_unpayable_debit(
+        self, debit_id: UUID, payment_id: UUID, *, reason: str, occurred_at: datetime, caused_by: str
+    ) -> None:
+        """Recurring Payment could neither use the balance nor a card: a payment failure."""
+        self.trigger_event(
+            self.PaymentFailed,
+            payment_id=payment_id,
+            purpose=PaymentPurpose.RECURRING_PAYMENT,
+            attempted_minor=self.unpaid_debits[str(debit_id)]["amount_minor"],
+            decline_code=reason,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+
+    def record_sessions_invoiced(
+        self, invoice_id: UUID, session_ids: list[str], *, occurred_at: datetime, caused_by: str
+    ) -> None:
+        if not session_ids:
+            return
+        self.trigger_event(
+            self.SessionsInvoiced,
+            invoice_id=invoice_id,
+            session_ids=session_ids,
             occurred_at=occurred_at,
             caused_by=caused_by,
         )

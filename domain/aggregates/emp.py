@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.errors import ValidationFailed
 from domain.money import check_amount, check_currency
 
 DEFAULT_AUTO_TOP_UP_THRESHOLD_MINOR = 1000
@@ -30,6 +31,7 @@ class Emp(Aggregate):
         auto_top_up_amount_minor: int
         occurred_at: datetime
         caused_by: str
+        vat_rate_bp: int = 0
 
     @staticmethod
     def create_id(**_: Any) -> UUID:
@@ -43,12 +45,15 @@ class Emp(Aggregate):
         currency: str,
         auto_top_up_threshold_minor: int = DEFAULT_AUTO_TOP_UP_THRESHOLD_MINOR,
         auto_top_up_amount_minor: int = DEFAULT_AUTO_TOP_UP_AMOUNT_MINOR,
+        vat_rate_bp: int = 0,
         occurred_at: datetime,
         caused_by: str,
     ) -> Emp:
         check_currency(currency)
         check_amount(auto_top_up_threshold_minor, "auto_top_up.threshold_minor", allow_zero=True)
         check_amount(auto_top_up_amount_minor, "auto_top_up.amount_minor")
+        if not 0 <= vat_rate_bp <= 10_000:
+            raise ValidationFailed("vat_rate_bp must be from 0 to 10000", field="vat_rate_bp")
         return cls(
             name=name,
             currency=currency,
@@ -56,6 +61,7 @@ class Emp(Aggregate):
             auto_top_up_amount_minor=auto_top_up_amount_minor,
             occurred_at=occurred_at,
             caused_by=caused_by,
+            vat_rate_bp=vat_rate_bp,
         )
 
     @event(Registered)
@@ -67,8 +73,11 @@ class Emp(Aggregate):
         auto_top_up_amount_minor: int,
         occurred_at: datetime,
         caused_by: str,
+        vat_rate_bp: int = 0,
     ) -> None:
         self.name = name
         self.currency = currency
         self.auto_top_up_threshold_minor = auto_top_up_threshold_minor
         self.auto_top_up_amount_minor = auto_top_up_amount_minor
+        # VAT in basis points (2400 = 24 %): catalog and session amounts are gross.
+        self.vat_rate_bp = vat_rate_bp

@@ -220,12 +220,17 @@ def test_postpaid_base_and_recurring_bolt_on_are_billed_on_the_invoice(shop: Ten
     assert buy(shop, subscription["id"], "BOLT-POST").status_code == 201
     assert problem_code(buy(shop, subscription["id"], "BOLT-PRE")) == "package-not-allowed"
     assert balance(shop, bob["id"]) == 0
-    assert (
-        problem_code(
-            shop.emp.post("/v1/subscriptions", json={"customer_id": bob["id"], "base_package": "BASE-PRE"})
-        )
-        == "package-not-allowed"
-    )
+    carl = customer(shop, "postpaid")
+    refused = shop.emp.post("/v1/subscriptions", json={"customer_id": carl["id"], "base_package": "BASE-PRE"})
+    assert problem_code(refused) == "package-not-allowed"
+
+
+def test_a_customer_has_one_subscription(shop: Tenant) -> None:
+    ann = customer(shop)
+    subscribe(shop, ann["id"], "BASE-PRE")
+    again = shop.emp.post("/v1/subscriptions", json={"customer_id": ann["id"], "base_package": "BASE-PRE"})
+    assert again.status_code == 409
+    assert problem_code(again) == "duplicate"
 
 
 # --- Postpaid > Bolt-on > Non-recurring > Purchase PREPAID ------------------------------------

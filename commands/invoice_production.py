@@ -1,0 +1,55 @@
+"""Invoice Production (seed 003): one invoice per completed postpaid billing period, numbered
+gaplessly per EMP at issue, in one transaction with the sessions it bills."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from commands.unit_of_work import Services, retrying
+from domain.aggregates import Invoice, InvoiceNumbering
+from domain.aggregates.invoice import package_lines, session_lines
+
+
+def invoice_completed_periods(
+    services: Services, emp_id: UUID, subscription_id: UUID, as_of: datetime, actor: str
+) -> int:
+    """Issue the invoices of every completed, uninvoiced period, oldest first."""
+    issued = 0
+    while retrying(lambda: _issue_next(services, emp_id, subscription_id, as_of, actor)):
+        issued += 1
+    return issued
+
+
+def _issue_next(services: Services, emp_id: UUID, subscription_id: UUID, as_of: datetime, actor: str) -> bool:
+    ledger = services.ledger
+    subscription = ledger.get_subscription(subscription_id, emp_id)
+    periods = subscription.completed_billing_periods(as_of)
+    if not periods:
+        return False
+    period = periods[0]
+    customer = ledger.get_customer(subscription.customer_id, emp_id)
+    emp = ledger.get_emp(emp_id)
+    numbering = ledger.find_invoice_numbering(emp_id) or InvoiceNumbering(emp_id=emp_id)
+    invoice_id = Invoice.create_id(subscription.id, period.index)
+    sessions = session_lines(customer.uninvoiced_sessions, period.end)
+    lines = package_lines(list(subscription.packages.values()), period, subscription.billing_day) + sessions
+    now = services.clock.now()
+    invoice = Invoice.issue(
+        emp_id=emp_id,
+        customer_id=customer.id,
+        subscription_id=subscription.id,
+        period=period,
+        currency=emp.currency,
+        sequence=numbering.assign(invoice_id),
+        vat_rate_bp=emp.vat_rate_bp,
+        lines=lines,
+        occurred_at=now,
+        caused_by=actor,
+    )
+    customer.record_sessions_invoiced(
+        invoice_id, [line["reference"] for line in sessions], occurred_at=now, caused_by=actor
+    )
+    subscription.record_period_invoiced(period, invoice_id, occurred_at=now, caused_by=actor)
+    ledger.save(subscription, customer, numbering, invoice)
+    return True

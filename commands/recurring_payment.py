@@ -1,0 +1,70 @@
+"""Recurring Payment (seed 003): every due, unpaid debit is paid from the prepaid balance when
+it covers it, else by the stored card; otherwise a payment failure is recorded (the customer
+gets a mail) and a run on a later day tries again. One attempt per debit and day: a second run
+for the same day changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from uuid import UUID, uuid5
+
+from commands.card_payments import complete_card_payment
+from commands.messages import CompleteCardPayment
+from commands.unit_of_work import Services, retrying
+from domain.aggregates import PaymentPurpose
+
+
+@dataclass
+class PaymentTally:
+    settled: int = 0
+    failed: int = 0
+
+
+def pay_due_debits(
+    services: Services, emp_id: UUID, customer_id: UUID, as_of: datetime, actor: str
+) -> PaymentTally:
+    ledger = services.ledger
+    tally = PaymentTally()
+    for debit_id, _ in ledger.get_customer(customer_id, emp_id).due_debits(as_of):
+        attempt_id = uuid5(debit_id, f"attempt:{as_of.date().isoformat()}")
+        outcome = retrying(partial(_pay, services, emp_id, customer_id, debit_id, attempt_id, actor))
+        if outcome == "settled":
+            tally.settled += 1
+        elif outcome == "failed":
+            tally.failed += 1
+    return tally
+
+
+def _pay(
+    services: Services, emp_id: UUID, customer_id: UUID, debit_id: UUID, attempt_id: UUID, actor: str
+) -> str:
+    ledger = services.ledger
+    customer = ledger.get_customer(customer_id, emp_id)
+    if str(debit_id) not in customer.unpaid_debits:
+        return "done"
+    if customer.has_payment(attempt_id) and customer.payment_outcome(attempt_id) is not None:
+        return "done"  # today's attempt was made already
+    now = services.clock.now()
+    if not customer.has_payment(attempt_id):
+        if customer.settle_debit_from_balance(debit_id, occurred_at=now, caused_by=actor):
+            ledger.save(customer)
+            return "settled"
+        if customer.card is None:
+            customer.record_unpayable_debit(
+                debit_id, attempt_id, reason="no_card", occurred_at=now, caused_by=actor
+            )
+            ledger.save(customer)
+            return "failed"
+        customer.request_card_payment(
+            payment_id=attempt_id,
+            purpose=PaymentPurpose.RECURRING_PAYMENT,
+            amount_minor=customer.unpaid_debits[str(debit_id)]["amount_minor"],
+            details={"debit_id": str(debit_id)},
+            occurred_at=now,
+            caused_by=actor,
+        )
+        ledger.save(customer)
+    outcome = complete_card_payment(CompleteCardPayment(customer_id, attempt_id, actor), services)
+    return "settled" if outcome.extra["outcome"] == "approved" else "failed"

@@ -1,0 +1,45 @@
+"""Recurring Prepayment (seed 003): one debit per active recurring prepaid package per
+period started by `as_of`, every missed period included."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from commands.unit_of_work import Services, retrying
+
+
+def debit_due_periods(
+    services: Services, emp_id: UUID, subscription_id: UUID, as_of: datetime, actor: str
+) -> int:
+    """Debit every due period of one subscription; return how many were debited."""
+    ledger = services.ledger
+
+    def attempt() -> int:
+        subscription = ledger.get_subscription(subscription_id, emp_id)
+        due = subscription.due_renewals(as_of)
+        if not due:
+            return 0
+        customer = ledger.get_customer(subscription.customer_id, emp_id)
+        now = services.clock.now()
+        for package, period in due:
+            debit_id = uuid5(UUID(package["id"]), f"period:{period.index}")
+            customer.post_recurring_debit(
+                debit_id=debit_id,
+                subscription_id=subscription.id,
+                package_instance_id=UUID(package["id"]),
+                package_code=package["code"],
+                amount_minor=package["price_minor"],
+                period_start=period.start,
+                period_end=period.end,
+                occurred_at=period.start,
+                now=now,
+                caused_by=actor,
+            )
+            subscription.record_period_debited(
+                package, period, debit_id, occurred_at=period.start, caused_by=actor
+            )
+        ledger.save(subscription, customer)
+        return len(due)
+
+    return retrying(attempt)

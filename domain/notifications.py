@@ -1,0 +1,67 @@
+"""The payment-failure mail, in the customer's terms (seed 000: "automatic email with the
+information about the failed payment")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from domain.money import format_amount
+
+WHAT_FAILED = {
+    "automatic_top_up": "the automatic top-up of your charging balance",
+    "recurring_payment": "the payment of your charging subscription",
+}
+WHAT_TO_DO = {
+    "automatic_top_up": (
+        "Please check your payment card, or top up your balance in the customer portal. We will"
+        " not try the card again for 24 hours."
+    ),
+    "recurring_payment": (
+        "Please check your payment card or add balance in the customer portal. We will try again"
+        " on the next payment day."
+    ),
+}
+REASONS = {
+    "card_declined": "your card was declined",
+    "insufficient_funds": "your card has insufficient funds",
+    "no_card": "no payment card is stored for your account",
+    "no_such_token": "your stored card is no longer valid",
+}
+NOTIFIED_PURPOSES = frozenset(WHAT_FAILED)
+
+
+@dataclass(frozen=True)
+class OutboxMail:
+    """A mail waiting in the outbox."""
+
+    id: UUID
+    recipient: str
+    subject: str
+    body: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    body: str
+
+
+def payment_failure_mail(
+    *, name: str, purpose: str, amount_minor: int, currency: str, failed_at: datetime, decline_code: str
+) -> Mail:
+    amount = format_amount(amount_minor, currency)
+    when = failed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    what = WHAT_FAILED[purpose]
+    reason = REASONS.get(decline_code, "the payment was declined")
+    subject = f"Payment failed: {amount} for {what.removeprefix('the ')}"
+    body = (
+        f"Hello {name},\n\n"
+        f"{what[0].upper()}{what[1:]} failed on {when}: {reason}.\n\n"
+        f"Amount: {amount}\n\n"
+        f"{WHAT_TO_DO[purpose]}\n\n"
+        "This is an automatic message about your charging account.\n"
+    )
+    return Mail(subject, body)

@@ -1,0 +1,37 @@
+"""The batch jobs' work lists, read from the read models (the jobs re-check every item against
+the aggregates, so a lagging read model only moves work to the next run)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from psycopg_pool import ConnectionPool
+
+
+class PostgresBillingQueries:
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+
+    def _pairs(self, sql: str, *params: object) -> list[tuple[UUID, UUID]]:
+        with self._pool.connection() as conn:
+            return [(row[0], row[1]) for row in conn.execute(sql, params).fetchall()]
+
+    def prepaid_subscriptions_with_recurring_packages(self) -> list[tuple[UUID, UUID]]:
+        return self._pairs(
+            "SELECT DISTINCT s.emp_id, s.id FROM subscriptions s"
+            " JOIN subscription_packages p ON p.subscription_id = s.id"
+            " WHERE s.tariff = 'prepaid' AND p.recurring ORDER BY s.emp_id, s.id"
+        )
+
+    def customers_with_unpaid_debits(self, due_by: datetime) -> list[tuple[UUID, UUID]]:
+        return self._pairs(
+            "SELECT DISTINCT emp_id, customer_id FROM debits WHERE status = 'unpaid' AND due_at <= %s"
+            " ORDER BY emp_id, customer_id",
+            due_by,
+        )
+
+    def postpaid_subscriptions(self) -> list[tuple[UUID, UUID]]:
+        return self._pairs(
+            "SELECT emp_id, id FROM subscriptions WHERE tariff = 'postpaid' ORDER BY emp_id, started_at, id"
+        )
