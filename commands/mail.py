@@ -8,6 +8,7 @@ import smtplib
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import urlparse
@@ -46,7 +47,7 @@ class SmtpMailer:
         self.timeout = timeout
 
     def send(self, mail: OutboxMail) -> None:
-        message = EmailMessage()
+        message = EmailMessage(policy=policy.SMTP)
         message["From"] = self.sender
         message["To"] = mail.recipient
         message["Subject"] = mail.subject

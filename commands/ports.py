@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -37,3 +37,21 @@ class PaymentGateway(Protocol):
     def charge(self, *, token: str, amount_minor: int, currency: str, idempotency_key: str) -> ChargeResult:
         """Charge once per idempotency key: a repeat returns the first result."""
         ...
+
+
+class ManualClock:
+    """A clock that moves only when told: for simulations (the demo) and billing tests."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the clock needs an aware datetime")
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        self._now = instant
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta

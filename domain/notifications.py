@@ -13,6 +13,7 @@ WHAT_FAILED = {
     "automatic_top_up": "the automatic top-up of your charging balance",
     "recurring_payment": "the payment of your charging subscription",
 }
+SHORT_NAMES = {"automatic_top_up": "automatic top-up", "recurring_payment": "subscription payment"}
 WHAT_TO_DO = {
     "automatic_top_up": (
         "Please check your payment card, or top up your balance in the customer portal. We will"
@@ -56,7 +57,8 @@ def payment_failure_mail(
     when = failed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     what = WHAT_FAILED[purpose]
     reason = REASONS.get(decline_code, "the payment was declined")
-    subject = f"Payment failed: {amount} for {what.removeprefix('the ')}"
+    # Short enough to stay on one header line (long subjects get folded oddly by some clients).
+    subject = f"Payment failed: {amount} ({SHORT_NAMES[purpose]})"
     body = (
         f"Hello {name},\n\n"
         f"{what[0].upper()}{what[1:]} failed on {when}: {reason}.\n\n"

@@ -21,6 +21,7 @@ from api.app import create_app
 from api.context import ApiContext
 from chargeledger.database import start_embedded_server
 from chargeledger.system import System, build_system
+from tests.smtp import SmtpServer
 
 EXTERNAL_URL = os.environ.get("CHARGELEDGER_TEST_DATABASE_URL")
 SERVERS = ["embedded", *(["external"] if EXTERNAL_URL else [])]
@@ -85,10 +86,20 @@ def database_url(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def system(database_url: str) -> Iterator[System]:
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on a local port, shared by the session."""
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def system(database_url: str, smtp: SmtpServer) -> Iterator[System]:
     built = build_system(database_url, pool_size=6)
     built.start_projections()
     built.start_payment_worker()
+    built.start_mail_worker(smtp.url, "billing@test.invalid", poll_seconds=0.1, first_retry_seconds=0.2)
     yield built
     built.close()
 

@@ -16,7 +16,7 @@ def test_a_declined_automatic_top_up_mail() -> None:
         failed_at=datetime(2026, 11, 21, 9, 30, tzinfo=UTC),
         decline_code="card_declined",
     )
-    assert mail.subject == "Payment failed: 30.00 EUR for automatic top-up of your charging balance"
+    assert mail.subject == "Payment failed: 30.00 EUR (automatic top-up)"
     assert "Hello Ann Driver" in mail.body
     assert "Amount: 30.00 EUR" in mail.body
     assert "2026-11-21 09:30 UTC" in mail.body
