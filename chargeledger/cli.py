@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("project", help="run the projections, the card-payment and mail workers (no API)")
     commands.add_parser("schedule", help="run the batch-job scheduler alone (one leader acts)")
+    demo = commands.add_parser("demo", help="simulate months of charging and billing, then summarise")
+    demo.add_argument("--customers", type=int, default=200)
+    demo.add_argument("--days", type=int, default=90)
+    demo.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
     configure_logging()
@@ -43,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         return _project(settings, database_url)
     if args.command == "schedule":
         return _schedule(settings, database_url)
+    if args.command == "demo":
+        return _demo(settings, database_url, args.customers, args.days, args.seed)
     return 2
 
 
@@ -103,6 +109,24 @@ def _schedule(settings: Settings, database_url: str) -> int:
         system.start_scheduler(schedules, blocking=True)
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        system.close()
+    return 0
+
+
+def _demo(settings: Settings, database_url: str, customers: int, days: int, seed: int) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from chargeledger.demo import run_demo
+    from commands.ports import ManualClock
+
+    logging.getLogger("commands.jobs").setLevel(logging.WARNING)  # the progress bar tells the story
+    clock = ManualClock(datetime.now(UTC) - timedelta(days=days + 2))
+    system = build_system(database_url, pool_size=settings.pool_size, clock=clock)
+    system.start_projections()
+    system.start_mail_worker(settings.smtp_url, settings.mail_from)
+    try:
+        run_demo(system, clock, customers=customers, days=days, seed=seed)
     finally:
         system.close()
     return 0

@@ -1,7 +1,8 @@
 """Recurring Payment (seed 003): every due, unpaid debit is paid from the prepaid balance when
 it covers it, else by the stored card; otherwise a payment failure is recorded (the customer
-gets a mail) and a run on a later day tries again. One attempt per debit and day: a second run
-for the same day changes nothing."""
+gets a mail) and a later run tries again: one attempt per debit in each window of
+RETRY_DAYS days after it fell due, so a second run in the same window changes nothing and a
+declined customer is not mailed every night."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from commands.messages import CompleteCardPayment
 from commands.unit_of_work import Services, retrying
 from domain.aggregates import PaymentPurpose
 
+RETRY_DAYS = 3
+
 
 @dataclass
 class PaymentTally:
@@ -27,8 +30,9 @@ def pay_due_debits(
 ) -> PaymentTally:
     ledger = services.ledger
     tally = PaymentTally()
-    for debit_id, _ in ledger.get_customer(customer_id, emp_id).due_debits(as_of):
-        attempt_id = uuid5(debit_id, f"attempt:{as_of.date().isoformat()}")
+    for debit_id, debit in ledger.get_customer(customer_id, emp_id).due_debits(as_of):
+        window = (as_of.date() - debit["due_at"].date()).days // RETRY_DAYS
+        attempt_id = uuid5(debit_id, f"attempt:{window}")
         outcome = retrying(partial(_pay, services, emp_id, customer_id, debit_id, attempt_id, actor))
         if outcome == "settled":
             tally.settled += 1
@@ -45,7 +49,7 @@ def _pay(
     if str(debit_id) not in customer.unpaid_debits:
         return "done"
     if customer.has_payment(attempt_id) and customer.payment_outcome(attempt_id) is not None:
-        return "done"  # today's attempt was made already
+        return "done"  # this window's attempt was made already
     now = services.clock.now()
     if not customer.has_payment(attempt_id):
         if customer.settle_debit_from_balance(debit_id, occurred_at=now, caused_by=actor):

@@ -1,0 +1,205 @@
+"""`chargeledger demo`: an EMP, a catalog and a few hundred customers of both types, months of
+charging on a controllable clock, the batch jobs every night, and a summary at the end."""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, TextIO
+from uuid import UUID
+
+from chargeledger.system import System
+from commands.handlers import handle
+from commands.messages import (
+    DefinePackage,
+    PurchasePackage,
+    RecordSession,
+    Register,
+    RegisterEmp,
+    TopUpBalance,
+)
+from commands.payment_worker import PendingPaymentWorker
+from commands.ports import ManualClock
+from domain.aggregates import PaymentCard
+from domain.errors import DomainError
+from domain.money import format_amount
+from projections import queries
+
+CATALOG = [
+    ("BASIC", "Basic prepaid", "base", True, "prepaid", 490),
+    ("FLEX", "Flex postpaid", "base", True, "postpaid", 990),
+    ("NIGHT", "Night rate", "bolt_on", True, "postpaid", 300),
+    ("ROAM", "Roaming week", "bolt_on", False, "any", 500),
+    ("TOPUP20", "Top-up 20", "top_up", False, "prepaid", 2000),
+]
+CARDS = {
+    "visa": PaymentCard("tok_visa", "visa", "4242", 12, 2030),
+    "mastercard": PaymentCard("tok_mastercard", "mastercard", "4444", 6, 2031),
+    "failing": PaymentCard("tok_chargeCustomerFail", "visa", "0341", 3, 2030),
+}
+JOBS = ("recurring-prepayment", "recurring-payment", "invoice-production")
+ACTOR = "process:demo"
+
+
+class ProgressBar:
+    def __init__(self, total: int, out: TextIO, width: int = 40) -> None:
+        self.total, self.out, self.width, self.done = max(total, 1), out, width, 0
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        filled = self.width * self.done // self.total
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.out.write(f"\r[{bar}] {self.done}/{self.total} {label:<24}")
+        self.out.flush()
+        if self.done == self.total:
+            self.out.write("\n")
+
+
+@dataclass
+class DemoCustomer:
+    id: UUID
+    account_type: str
+    subscription_id: UUID | None
+
+
+@dataclass
+class Tally:
+    sessions: int = 0
+    purchases: int = 0
+    manual_top_ups: int = 0
+    refused: dict[str, int] = field(default_factory=dict)
+
+
+def run_demo(
+    system: System, clock: ManualClock, *, customers: int, days: int, seed: int, out: TextIO = sys.stdout
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    do = lambda command: handle(command, system.services)  # noqa: E731
+    tally = Tally()
+    start = clock.now()
+    emp = do(RegisterEmp(f"Demo EMP {start:%Y-%m-%d %H%M%S}", "EUR", 1000, 3000, ACTOR, vat_rate_bp=2550)).id
+    for code, name, kind, recurring, payment, price in CATALOG:
+        do(DefinePackage(emp, code, name, kind, recurring, payment, price, ACTOR))
+
+    people: list[DemoCustomer] = []
+    payments = PendingPaymentWorker(
+        system.services,
+        lambda cutoff: queries.pending_card_payments(system.pool, automatic_only_before=cutoff),
+    )
+    bar = ProgressBar(customers + days, out)
+    for n in range(customers):
+        prepaid = rng.random() < 0.6
+        card = rng.choices(list(CARDS), weights=[6, 3, 1])[0] if prepaid or rng.random() < 0.5 else None
+        clock.set(start + timedelta(minutes=n))
+        outcome = do(
+            Register(
+                emp_id=emp,
+                name=f"Driver {n:04d}",
+                email=f"driver{n:04d}@example.com",
+                account_type="prepaid" if prepaid else "postpaid",
+                card=CARDS[card] if card else None,
+                auto_top_up=prepaid and card is not None and rng.random() < 0.7,
+                base_package="BASIC" if prepaid else "FLEX",
+                actor=ACTOR,
+            )
+        )
+        people.append(
+            DemoCustomer(outcome.id, "prepaid" if prepaid else "postpaid", outcome.extra["subscription_id"])
+        )
+        if prepaid and card:
+            _try(tally, do, TopUpBalance(emp, outcome.id, rng.choice([1000, 2000, 3000]), ACTOR))
+        bar.step("registering customers")
+
+    session_number = 0
+    for day in range(days):
+        midnight = datetime.combine((start + timedelta(days=day + 1)).date(), time(0), tzinfo=UTC)
+        for person in people:
+            if rng.random() < 0.35:
+                session_number += 1
+                ended = midnight + timedelta(hours=rng.randint(7, 21), minutes=rng.randint(0, 59))
+                clock.set(ended + timedelta(minutes=5))
+                kwh = rng.randint(5, 60)
+                if _try(tally, do, RecordSession(
+                    emp, f"DEMO-{session_number:07d}", person.id, ended - timedelta(minutes=kwh * 2), ended,
+                    kwh * 1000, kwh * rng.randint(25, 45), f"FI-DEMO-{rng.randint(1, 40):03d}", ACTOR,
+                )):  # fmt: skip
+                    tally.sessions += 1
+            if rng.random() < 0.01 and person.subscription_id is not None:
+                code = rng.choice(
+                    ["ROAM", "TOPUP20"] if person.account_type == "prepaid" else ["ROAM", "NIGHT"]
+                )
+                if _try(tally, do, PurchasePackage(emp, person.subscription_id, code, ACTOR)):
+                    tally.purchases += 1
+            wants_top_up = person.account_type == "prepaid" and rng.random() < 0.02
+            if wants_top_up and _try(tally, do, TopUpBalance(emp, person.id, 2000, ACTOR)):
+                tally.manual_top_ups += 1
+        clock.set(midnight + timedelta(days=1, hours=2))
+        payments.run_once()
+        for job in JOBS:
+            system.run_job(job, clock.now(), ACTOR)
+        bar.step(f"day {day + 1} of {days}")
+
+    system.catch_up()
+    summary = _summary(system, emp, tally)
+    _print_summary(summary, out)
+    return summary
+
+
+def _try(tally: Tally, do: Any, command: object) -> bool:
+    try:
+        do(command)
+    except DomainError as refusal:
+        tally.refused[refusal.code] = tally.refused.get(refusal.code, 0) + 1
+        return False
+    return True
+
+
+def _summary(system: System, emp: UUID, tally: Tally) -> dict[str, Any]:
+    with system.pool.connection() as conn:
+
+        def one(sql: str) -> Any:
+            row = conn.execute(sql, (emp,)).fetchone()
+            return row[0] if row else None
+
+        return {
+            "emp_id": str(emp),
+            "customers": one("SELECT count(*) FROM customers WHERE emp_id = %s"),
+            "prepaid_balance_minor": one(
+                "SELECT coalesce(sum(balance_minor), 0)::bigint FROM customers"
+                " WHERE emp_id = %s AND account_type = 'prepaid'"
+            ),
+            "postpaid_balance_minor": one(
+                "SELECT coalesce(sum(balance_minor), 0)::bigint FROM customers"
+                " WHERE emp_id = %s AND account_type = 'postpaid'"
+            ),
+            "sessions": tally.sessions,
+            "purchases": tally.purchases,
+            "manual_top_ups": tally.manual_top_ups,
+            "automatic_top_ups": one(
+                "SELECT count(*) FROM card_payments WHERE emp_id = %s AND purpose = 'automatic_top_up'"
+                " AND status = 'approved'"
+            ),
+            "debits": one("SELECT count(*) FROM debits WHERE emp_id = %s"),
+            "unpaid_debits": one("SELECT count(*) FROM debits WHERE emp_id = %s AND status = 'unpaid'"),
+            "invoices": one("SELECT count(*) FROM invoices WHERE emp_id = %s"),
+            "invoiced_minor": one(
+                "SELECT coalesce(sum(total_minor), 0)::bigint FROM invoices WHERE emp_id = %s"
+            ),
+            "failed_payments": one(
+                "SELECT count(*) FROM card_payments WHERE emp_id = %s AND status = 'declined'"
+            ),
+            "mails_queued": one("SELECT count(*) FROM mail_outbox WHERE emp_id = %s"),
+            "mails_sent": one("SELECT count(*) FROM mail_outbox WHERE emp_id = %s AND status = 'sent'"),
+            "refused_requests": tally.refused,
+        }
+
+
+def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
+    money = {"prepaid_balance_minor", "postpaid_balance_minor", "invoiced_minor"}
+    out.write("\nchargeledger demo summary\n")
+    for key, value in summary.items():
+        shown = format_amount(value, "EUR") if key in money else value
+        out.write(f"  {key.replace('_minor', '').replace('_', ' '):<24} {shown}\n")
+    out.flush()
