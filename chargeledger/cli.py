@@ -59,7 +59,7 @@ def _serve(settings: Settings, database_url: str, host: str, port: int) -> int:
     from api.context import ApiContext
 
     token, generated = load_or_create_admin_token(settings.admin_token, settings.data_dir)
-    system = build_system(database_url, pool_size=settings.pool_size)
+    system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
     system.start_projections()
     system.start_payment_worker()
     system.start_mail_worker(settings.smtp_url, settings.mail_from)
@@ -88,7 +88,7 @@ def _serve(settings: Settings, database_url: str, host: str, port: int) -> int:
 
 
 def _project(settings: Settings, database_url: str) -> int:
-    system = build_system(database_url, pool_size=settings.pool_size)
+    system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
     system.start_projections()
     system.start_payment_worker()
     system.start_mail_worker(settings.smtp_url, settings.mail_from)
@@ -102,7 +102,7 @@ def _project(settings: Settings, database_url: str) -> int:
 
 
 def _schedule(settings: Settings, database_url: str) -> int:
-    system = build_system(database_url, pool_size=settings.pool_size)
+    system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
     schedules = schedules_from_env()
     logger.info("scheduler starting", extra={"schedules": schedules})
     try:
@@ -122,7 +122,7 @@ def _demo(settings: Settings, database_url: str, customers: int, days: int, seed
 
     logging.getLogger("commands.jobs").setLevel(logging.WARNING)  # the progress bar tells the story
     clock = ManualClock(datetime.now(UTC) - timedelta(days=days + 2))
-    system = build_system(database_url, pool_size=settings.pool_size, clock=clock)
+    system = build_system(database_url, pool_size=settings.pool_size, clock=clock, hmac_key=settings.hmac_key)
     system.start_projections()
     system.start_mail_worker(settings.smtp_url, settings.mail_from)
     try:

@@ -9,10 +9,12 @@ from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
 from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
 
 from chargeledger.database import ConnectionParams
 from commands.application import Ledger
+from commands.event_chain import HashChainedRecorder
 from commands.jobs import JobRun, run_job
 from commands.mail import MailWorker, SmtpMailer
 from commands.payment_worker import PendingPaymentWorker
@@ -48,6 +50,7 @@ class System:
     services: Services
     progress: Progress
     projections: list[ReadModelProjection]
+    chain_key: bytes | None = None
     workers: list[ProjectionWorker] = field(default_factory=list)
     payment_worker: PendingPaymentWorker | None = None
     mail_worker: MailWorker | None = None
@@ -169,13 +172,18 @@ def build_system(
     clock: Clock | None = None,
     pool_size: int = 8,
     run_migrations: bool = True,
+    hmac_key: str | None = None,
 ) -> System:
     if run_migrations:
         migrate(database_url)
     env: dict[str, Any] = ConnectionParams.from_url(database_url).eventsourcing_env()
     env["CREATE_TABLE"] = "y"
     env["POSTGRES_POOL_SIZE"] = str(pool_size)
+    env["APPLICATION_RECORDER_TOPIC"] = get_topic(HashChainedRecorder)
     ledger = Ledger(env=env)
+    recorder = ledger.recorder
+    assert isinstance(recorder, HashChainedRecorder)
+    recorder.chain_key = hmac_key.encode() if hmac_key else None
     pool = ConnectionPool(
         database_url,
         min_size=1,
@@ -205,4 +213,4 @@ def build_system(
         gateway=gateway or SimulatedGateway(pool),
         clock=clock or SystemClock(),
     )
-    return System(database_url, pool, ledger, services, progress, projections)
+    return System(database_url, pool, ledger, services, progress, projections, chain_key=recorder.chain_key)

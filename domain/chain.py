@@ -1,0 +1,39 @@
+"""Tamper evidence: each stream's events are hash-chained. An event's link covers its
+stream, position, topic and stored bytes, and the previous link; with a key the chain is a
+keyed MAC (HMAC-SHA256), so only the key holder can forge it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from uuid import UUID
+
+
+def genesis(originator_id: UUID, key: bytes | None) -> bytes:
+    return _digest(key, b"chargeledger-chain-v1", originator_id.bytes)
+
+
+def link(
+    previous: bytes, originator_id: UUID, version: int, topic: str, state: bytes, key: bytes | None
+) -> bytes:
+    return _digest(
+        key,
+        previous,
+        originator_id.bytes,
+        version.to_bytes(8, "big"),
+        len(topic).to_bytes(4, "big"),
+        topic.encode(),
+        state,
+    )
+
+
+def _digest(key: bytes | None, *parts: bytes) -> bytes:
+    if key:
+        mac = hmac.new(key, digestmod=hashlib.sha256)
+        for part in parts:
+            mac.update(part)
+        return mac.digest()
+    plain = hashlib.sha256()
+    for part in parts:
+        plain.update(part)
+    return plain.digest()

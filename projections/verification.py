@@ -1,0 +1,300 @@
+"""Verification for auditors: replay every stream, check each stream's hash chain, and compare
+the read models with what the replay derives. Every disagreement is named.
+
+It streams the event log ordered by stream and position from server-side cursors, merged with
+the read models in the same order, so memory stays flat however long the history is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
+
+from domain.aggregates import Customer, Emp, Invoice
+from domain.chain import genesis, link
+
+MAX_PROBLEMS = 1000
+BATCH = 5000
+
+
+def _balance_topics() -> dict[str, str]:
+    from projections.accounts import TRANSACTION_TYPES
+
+    topics = {getattr(cls, "TOPIC"): kind for cls, kind in TRANSACTION_TYPES.items()}  # noqa: B009
+    for cls in _subclasses(Customer.BalanceMoved):
+        topics.setdefault(getattr(cls, "TOPIC"), "adjustment")  # noqa: B009
+    return topics
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    subclass: type
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from _subclasses(subclass)
+
+
+@dataclass
+class Problem:
+    stream: str
+    kind: str
+    detail: str
+    version: int | None = None
+
+
+@dataclass
+class Report:
+    ok: bool = True
+    streams_checked: int = 0
+    events_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.ok = False
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+
+
+@dataclass
+class Stream:
+    id: UUID
+    emp_id: UUID | None = None
+    topic: str | None = None
+    version: int = 0
+    previous: bytes = b""
+    balance: int = 0
+    transactions: list[tuple[int, str, int, int]] = field(default_factory=list)
+
+
+def verify(
+    conninfo: str,
+    *,
+    key: bytes | None,
+    emp_id: UUID | None = None,
+    progress: Callable[[int], None] | None = None,
+    events_table: str = "ledger_events",
+) -> Report:
+    """Check every stream (of one EMP when `emp_id` is given) and every read model."""
+    report = Report()
+    balance_topics = _balance_topics()
+    with (
+        psycopg.connect(conninfo) as events_conn,
+        psycopg.connect(conninfo) as models_conn,
+        events_conn.transaction(),
+        models_conn.transaction(),
+    ):
+        customers = _grouped(models_conn, "SELECT id, id, balance_minor FROM customers ORDER BY id", "c")
+        transactions = _grouped(
+            models_conn,
+            "SELECT customer_id, sequence, type, amount_minor, balance_after_minor FROM transactions"
+            " ORDER BY customer_id, sequence",
+            "t",
+        )
+        invoices = {
+            row[0]: row[1:]
+            for row in models_conn.execute("SELECT id, sequence, number, total_minor, emp_id FROM invoices")
+        }
+        seen_invoices: set[UUID] = set()
+        sequences: dict[UUID, list[int]] = {}
+        rows = events_conn.cursor(name="verify_events")
+        rows.itersize = BATCH
+        rows.execute(
+            f"SELECT coalesce(e.originator_id, c.originator_id), coalesce(e.originator_version,"
+            f" c.originator_version), e.topic, e.state, c.link FROM {events_table} e"
+            " FULL OUTER JOIN event_chain c ON c.originator_id = e.originator_id"
+            " AND c.originator_version = e.originator_version ORDER BY 1, 2"
+        )
+        stream: Stream | None = None
+        for originator_id, version, topic, state, stored_link in rows:
+            if stream is None or stream.id != originator_id:
+                if stream is not None:
+                    _close(stream, report, emp_id, customers, transactions)
+                stream = Stream(originator_id, previous=genesis(originator_id, key))
+            data = msgspec.json.decode(bytes(state)) if state is not None else {}
+            if version == 1:
+                stream.topic = data.get("originator_topic")
+                stream.emp_id = originator_id if stream.topic == Emp.TOPIC else _uuid(data.get("emp_id"))
+            wanted = emp_id is None or stream.emp_id == emp_id
+            report.events_checked += 1 if wanted else 0
+            if progress is not None and report.events_checked % BATCH == 0 and wanted:
+                progress(report.events_checked)
+            _check_link(stream, report, version, topic, state, stored_link, key, wanted)
+            if topic in balance_topics:
+                amount, after = data.get("amount_minor", 0), data.get("balance_after_minor", 0)
+                if after != stream.balance + amount and wanted:
+                    report.add(
+                        Problem(
+                            str(stream.id),
+                            "balance-arithmetic",
+                            f"balance after {after} is not {stream.balance} + {amount}",
+                            version,
+                        )
+                    )
+                stream.balance = after
+                stream.transactions.append((version, balance_topics[topic], amount, after))
+            if topic == Invoice.Issued.TOPIC and wanted:
+                _check_invoice(stream, data, invoices, report)
+                seen_invoices.add(stream.id)
+                sequences.setdefault(stream.emp_id or UUID(int=0), []).append(data["sequence"])
+        if stream is not None:
+            _close(stream, report, emp_id, customers, transactions)
+        for rest_id, _ in customers.remaining() if emp_id is None else []:
+            report.add(Problem(str(rest_id), "read-model", "a customer in the read model has no events"))
+        for invoice_id, (_, number, _, invoice_emp) in invoices.items():
+            if invoice_id not in seen_invoices and (emp_id is None or invoice_emp == emp_id):
+                report.add(Problem(str(invoice_id), "read-model", f"invoice {number} has no Issued event"))
+        for emp, numbers in sequences.items():
+            if sorted(numbers) != list(range(1, len(numbers) + 1)):
+                report.add(Problem(str(emp), "invoice-numbers", "invoice sequences are not gapless from 1"))
+    if progress is not None:
+        progress(report.events_checked)
+    return report
+
+
+def _check_link(
+    stream: Stream,
+    report: Report,
+    version: int,
+    topic: str | None,
+    state: Any,
+    stored: Any,
+    key: bytes | None,
+    wanted: bool,
+) -> None:
+    expected_version = stream.version + 1
+    stream.version = version
+    if not wanted:
+        stream.previous = bytes(stored) if stored is not None else stream.previous
+        return
+    if version != expected_version:
+        report.add(
+            Problem(
+                str(stream.id),
+                "missing-events",
+                f"versions {expected_version} to {version - 1} are missing",
+                version,
+            )
+        )
+    if topic is None:
+        report.add(
+            Problem(str(stream.id), "event-deleted", "a chained event was removed from the log", version)
+        )
+        stream.previous = bytes(stored)
+        return
+    if stored is None:
+        report.add(
+            Problem(
+                str(stream.id),
+                "event-unchained",
+                "an event was written outside the ledger (no chain link)",
+                version,
+            )
+        )
+        return
+    computed = link(stream.previous, stream.id, version, topic, bytes(state), key)
+    if computed != bytes(stored):
+        report.add(
+            Problem(
+                str(stream.id),
+                "event-altered",
+                "the event's content or position does not match its chain link",
+                version,
+            )
+        )
+    stream.previous = bytes(stored)
+
+
+def _check_invoice(
+    stream: Stream, data: dict[str, Any], invoices: dict[Any, tuple[Any, ...]], report: Report
+) -> None:
+    row = invoices.get(stream.id)
+    if row is None:
+        report.add(Problem(str(stream.id), "read-model", "an issued invoice is missing from the invoices"))
+        return
+    sequence, number, total, _ = row
+    if (sequence, number, total) != (data["sequence"], data["number"], data["total_minor"]):
+        report.add(
+            Problem(
+                str(stream.id),
+                "read-model",
+                f"invoice {number} reads {sequence}/{total}, the event says "
+                f"{data['sequence']}/{data['total_minor']}",
+            )
+        )
+
+
+def _close(
+    stream: Stream, report: Report, emp_id: UUID | None, customers: _Grouped, transactions: _Grouped
+) -> None:
+    wanted = emp_id is None or stream.emp_id == emp_id
+    if wanted:
+        report.streams_checked += 1
+    is_customer = stream.topic == Customer.TOPIC
+    model = customers.take(stream.id) if is_customer else []
+    movements = transactions.take(stream.id) if is_customer else []
+    if not (wanted and is_customer):
+        return
+    if not model:
+        report.add(Problem(str(stream.id), "read-model", "the customer is missing from the read model"))
+    elif model[0][1] != stream.balance:
+        report.add(
+            Problem(
+                str(stream.id), "read-model", f"balance reads {model[0][1]}, the events give {stream.balance}"
+            )
+        )
+    if [tuple(row) for row in movements] != stream.transactions:
+        report.add(
+            Problem(
+                str(stream.id),
+                "read-model",
+                f"transactions read {len(movements)} rows that differ from the"
+                f" {len(stream.transactions)} balance movements of the events",
+            )
+        )
+
+
+class _Grouped:
+    """Rows of a server-side cursor ordered by their first column, taken group by group."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._rows = iter(cursor)
+        self._next: tuple[Any, ...] | None = next(self._rows, None)
+        self.skipped: list[tuple[UUID, int]] = []
+
+    def take(self, key: UUID) -> list[tuple[Any, ...]]:
+        while self._next is not None and self._next[0] < key:
+            self.skipped.append((self._next[0], 1))
+            self._next = next(self._rows, None)
+        group = []
+        while self._next is not None and self._next[0] == key:
+            group.append(self._next[1:])
+            self._next = next(self._rows, None)
+        return group
+
+    def remaining(self) -> list[tuple[UUID, int]]:
+        rest = list(self.skipped)
+        while self._next is not None:
+            rest.append((self._next[0], 1))
+            self._next = next(self._rows, None)
+        return rest
+
+
+def _grouped(conn: psycopg.Connection, sql: str, name: str) -> _Grouped:
+    cursor = conn.cursor(name=f"verify_{name}")
+    cursor.itersize = BATCH
+    cursor.execute(sql)
+    return _Grouped(cursor)
+
+
+def _uuid(value: Any) -> UUID | None:
+    if isinstance(value, dict) and "_data_" in value:
+        return UUID(value["_data_"])
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            return None
+    return None
