@@ -20,9 +20,12 @@ from api.idempotency import IdempotencyMiddleware
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import (
     admin,
+    audit,
     catalog,
     customers,
+    exports,
     health,
+    history,
     invoices,
     jobs,
     registrations,
@@ -57,6 +60,9 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
                     *subscriptions.ROUTES,
                     *sessions.ROUTES,
                     *registrations.ROUTES,
+                    *history.ROUTES,
+                    *exports.ROUTES,
+                    *audit.ROUTES,
                     *invoices.ROUTES,
                     *jobs.ROUTES,
                     *health.ROUTES,

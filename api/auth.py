@@ -55,3 +55,9 @@ def _roles(*allowed: str) -> Any:
 emp_only = _roles("emp")
 readers = _roles("emp", "support", "auditor")
 support_or_emp = _roles("emp", "support")
+
+
+def auditors(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal = principal_of(connection)
+    if not (principal.is_admin or principal.role == "auditor"):
+        raise forbidden("this route is for auditor keys and the admin key")

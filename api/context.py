@@ -26,6 +26,8 @@ class ApiContext:
     admin_token: str
     projection_statuses: Callable[[], list[WorkerStatus]]
     run_job: Callable[[str, datetime, str], JobRun]
+    database_url: str = ""
+    chain_key: bytes | None = None
     write_wait_timeout: float = 10.0
 
     def execute(self, command: object) -> Outcome:

@@ -387,3 +387,63 @@ class InvoiceOut(msgspec.Struct, frozen=True):
 class InvoicePage(msgspec.Struct, frozen=True):
     items: list[InvoiceOut]
     next_cursor: str | None
+
+
+class AdjustmentIn(Request, frozen=True, forbid_unknown_fields=True):
+    amount_minor: Annotated[int, msgspec.Meta(ge=-MAX_AMOUNT_MINOR, le=MAX_AMOUNT_MINOR)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class AdjustmentOut(msgspec.Struct, frozen=True):
+    id: str
+    customer_id: str
+    amount_minor: int
+    reason: str
+    balance_minor: int
+    sequence: int
+    recorded_by: str
+
+
+class EventOut(msgspec.Struct, frozen=True):
+    sequence: int
+    type: str
+    recorded_at: datetime
+    data: dict[str, Any]
+
+
+class EventPage(msgspec.Struct, frozen=True):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class ExplanationLineOut(msgspec.Struct, frozen=True):
+    sequence: int
+    type: str
+    recorded_at: datetime
+    occurred_at: datetime
+    delta_minor: int
+    balance_after_minor: int
+    reference: str | None
+    caused_by: str
+    cause: dict[str, Any]
+
+
+class ExplanationOut(msgspec.Struct, frozen=True):
+    balance_minor: int
+    currency: str
+    as_of: datetime
+    lines: list[ExplanationLineOut]
+
+
+class VerificationProblemOut(msgspec.Struct, frozen=True):
+    stream: str
+    kind: str
+    detail: str
+    version: int | None = None
+
+
+class VerificationOut(msgspec.Struct, frozen=True):
+    ok: bool
+    streams_checked: int
+    events_checked: int
+    problems: list[VerificationProblemOut]

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from uuid import UUID
 
 from chargeledger.admin_token import load_or_create_admin_token
 from chargeledger.config import Settings
@@ -28,6 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("project", help="run the projections, the card-payment and mail workers (no API)")
     commands.add_parser("schedule", help="run the batch-job scheduler alone (one leader acts)")
+    verify_parser = commands.add_parser("verify", help="check every stream's hash chain and every read model")
+    verify_parser.add_argument("--emp", type=UUID, default=None, help="only this EMP's streams")
+    commands.add_parser("rebuild", help="rebuild every read model from the first event")
+    export = commands.add_parser("export", help="export an EMP's sessions or transactions")
+    export.add_argument("kind", choices=["sessions", "transactions"])
+    export.add_argument("--emp", type=UUID, required=True)
+    export.add_argument("--from", dest="start", default=None, help="RFC 3339 instant, inclusive")
+    export.add_argument("--to", dest="end", default=None, help="RFC 3339 instant, exclusive")
+    export.add_argument("--format", choices=["csv", "ndjson"], default="csv")
+    export.add_argument("--output", default="-", help="file to write (default: standard output)")
     demo = commands.add_parser("demo", help="simulate months of charging and billing, then summarise")
     demo.add_argument("--customers", type=int, default=200)
     demo.add_argument("--days", type=int, default=90)
@@ -47,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         return _project(settings, database_url)
     if args.command == "schedule":
         return _schedule(settings, database_url)
+    if args.command == "verify":
+        return _verify(settings, database_url, args.emp)
+    if args.command == "rebuild":
+        return _rebuild(settings, database_url)
+    if args.command == "export":
+        return _export(settings, database_url, args)
     if args.command == "demo":
         return _demo(settings, database_url, args.customers, args.days, args.seed)
     return 2
@@ -71,6 +88,8 @@ def _serve(settings: Settings, database_url: str, host: str, port: int) -> int:
         admin_token=token,
         projection_statuses=system.projection_statuses,
         run_job=system.run_job,
+        database_url=database_url,
+        chain_key=system.chain_key,
         write_wait_timeout=settings.write_wait_timeout,
     )
     app = create_app(ctx, log_formatter="chargeledger.logs.JsonFormatter")
@@ -111,6 +130,78 @@ def _schedule(settings: Settings, database_url: str) -> int:
         pass
     finally:
         system.close()
+    return 0
+
+
+def _verify(settings: Settings, database_url: str, emp_id: UUID | None) -> int:
+    from chargeledger.demo import ProgressBar
+    from projections.verification import verify
+
+    migrate(database_url)
+    total = _event_count(database_url)
+    bar = ProgressBar(max(total // 5000, 1), sys.stderr)
+    done = [0]
+
+    def progress(events: int) -> None:
+        while done[0] < min(events // 5000, bar.total):
+            done[0] += 1
+            bar.step(f"{events} events")
+
+    key = settings.hmac_key.encode() if settings.hmac_key else None
+    report = verify(database_url, key=key, emp_id=emp_id, progress=progress)
+    while done[0] < bar.total:
+        done[0] += 1
+        bar.step(f"{report.events_checked} events")
+    print(
+        f"{'ok' if report.ok else 'PROBLEMS FOUND'}: {report.streams_checked} streams,"
+        f" {report.events_checked} events checked"
+    )
+    for problem in report.problems:
+        print(f"  {problem.kind}: stream {problem.stream} version {problem.version}: {problem.detail}")
+    return 0 if report.ok else 1
+
+
+def _event_count(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM ledger_events").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _rebuild(settings: Settings, database_url: str) -> int:
+    system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
+    try:
+        system.rebuild_projections()
+        system.start_projections()
+        caught_up = system.catch_up(timeout=24 * 3600)
+        print(f"read models rebuilt to log position {system.ledger.recorder.max_notification_id() or 0}")
+    finally:
+        system.close()
+    return 0 if caught_up else 1
+
+
+def _export(settings: Settings, database_url: str, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from psycopg_pool import ConnectionPool
+
+    from api.instants import parse_instant
+    from projections.exports import export
+
+    start = parse_instant(args.start, "from") or datetime(1970, 1, 1, tzinfo=UTC)
+    end = parse_instant(args.end, "to") or datetime.now(UTC)
+    with ConnectionPool(database_url, min_size=1, max_size=1, kwargs={"options": "-c timezone=UTC"}) as pool:
+        chunks, _ = export(pool, args.kind, args.emp, start, end, args.format)
+        target = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+        try:
+            for chunk in chunks:
+                target.write(chunk)
+        finally:
+            if target is not sys.stdout.buffer:
+                target.close()
+            else:
+                target.flush()
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from commands import accounts, catalog, messages, registration, sessions, subscriptions, top_ups
+from commands import accounts, adjustments, catalog, messages, registration, sessions, subscriptions, top_ups
 from commands.card_payments import complete_card_payment
 from commands.unit_of_work import Outcome, Services
 
@@ -23,6 +23,7 @@ HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
     messages.TopUpBalance: top_ups.top_up_balance,
     messages.Register: registration.register,
     messages.CompleteCardPayment: complete_card_payment,
+    messages.RecordAdjustment: adjustments.record_adjustment,
 }
 
 

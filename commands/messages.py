@@ -135,3 +135,13 @@ class CompleteCardPayment:
     customer_id: UUID
     payment_id: UUID
     actor: str
+
+
+@dataclass(frozen=True)
+class RecordAdjustment:
+    emp_id: UUID
+    customer_id: UUID
+    amount_minor: int
+    reason: str
+    actor: str
+    request_key: str | None = None

@@ -19,6 +19,7 @@ TRANSACTION_TYPES: dict[type, str] = {
     Customer.TopUpApplied: "top_up",
     Customer.PrepaymentDebited: "prepayment",
     Customer.PaymentTaken: "payment",
+    Customer.AdjustmentRecorded: "adjustment",
 }
 
 
@@ -29,6 +30,8 @@ def transaction_reference(e: Customer.BalanceMoved) -> str | None:
         return e.package_code
     if isinstance(e, Customer.TopUpApplied | Customer.PaymentTaken):
         return str(e.payment_id)
+    if isinstance(e, Customer.AdjustmentRecorded):
+        return e.reason
     return getattr(e, "reference", None)
 
 
@@ -238,7 +241,9 @@ def _queue_failure_mail(cursor: Cursor[Any], e: Customer.PaymentFailed) -> None:
     )
     cursor.execute(
         "INSERT INTO mail_outbox (id, emp_id, customer_id, recipient, subject, body, created_at,"
-        " next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        " next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        # A rebuild replays failures: the mail of each is in the outbox once, sent or not.
+        " ON CONFLICT (id) DO NOTHING",
         (
             uuid5(e.payment_id, "payment-failure-mail"),
             emp_id,

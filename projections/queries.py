@@ -200,3 +200,15 @@ def job_runs_page(
                 (before[0], before[1], limit),
             )
         return cur.fetchall()
+
+
+def balance_at(pool: ConnectionPool, customer_id: UUID, instant: Any) -> int:
+    """The balance as the ledger had recorded it at an instant: after the last movement
+    recorded at or before it."""
+    with pool.connection() as conn:
+        row = conn.execute(
+            "SELECT balance_after_minor FROM transactions WHERE customer_id = %s AND recorded_at <= %s"
+            " ORDER BY sequence DESC LIMIT 1",
+            (customer_id, instant),
+        ).fetchone()
+    return int(row[0]) if row else 0

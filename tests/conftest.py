@@ -132,6 +132,8 @@ def served(system: System) -> Iterator[ServedApp]:
         admin_token=ADMIN_TOKEN,
         projection_statuses=system.projection_statuses,
         run_job=system.run_job,
+        database_url=system.database_url,
+        chain_key=system.chain_key,
     )
     port = free_port()
     server = uvicorn.Server(

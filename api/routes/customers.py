@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +15,6 @@ from api.pagination import Limit, decode_cursor, encode_cursor
 from api.schemas import (
     AuthorizationOut,
     AutoTopUpIn,
-    BalanceOut,
     CardIn,
     CustomerIn,
     CustomerOut,
@@ -149,21 +147,6 @@ def set_auto_top_up(
     return customer_out(ctx, principal.emp_id, customer_id)
 
 
-@get(
-    "/v1/customers/{customer_id:uuid}/balance",
-    guards=[readers],
-    sync_to_thread=True,
-    tags=["ledger"],
-)
-def get_balance(
-    customer_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
-) -> BalanceOut:
-    customer = customer_out(ctx, request.user.emp_id, customer_id)
-    return BalanceOut(
-        balance_minor=customer.balance_minor, currency=customer.currency, as_of=datetime.now(UTC)
-    )
-
-
 ROUTES = [
     register_customer,
     list_customers,
@@ -171,7 +154,6 @@ ROUTES = [
     store_payment_card,
     remove_payment_card,
     set_auto_top_up,
-    get_balance,
 ]
 
 

@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import CardRequired, InsufficientBalance, NotFound, TopUpNotApplicable
+from domain.errors import CardRequired, InsufficientBalance, NotFound, TopUpNotApplicable, ValidationFailed
 from domain.money import check_amount
 
 PREPAID = "prepaid"
@@ -207,6 +207,17 @@ class Customer(Aggregate):
         charge_id: str
         debit_id: UUID | None
 
+    class AdjustmentRecorded(BalanceMoved):
+        """A correction: history is never edited, a compensating movement is recorded."""
+
+        TOPIC = "chargeledger:Customer.AdjustmentRecorded"
+        adjustment_id: UUID
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.balance_minor = self.balance_after_minor
+            aggregate.adjustments[str(self.adjustment_id)] = self.amount_minor
+
     class CardPaymentSettled(Event):
         """Closes a requested card payment that was approved (its effects are the events
         recorded with it)."""
@@ -269,6 +280,7 @@ class Customer(Aggregate):
         self.pending_payments: dict[str, dict[str, Any]] = {}
         self.payment_outcomes: dict[str, str] = {}
         self.unpaid_debits: dict[str, dict[str, Any]] = {}
+        self.adjustments: dict[str, int] = {}
         self.uninvoiced_sessions: dict[str, dict[str, Any]] = {}
 
     # --- card and consent -------------------------------------------------------------
@@ -402,6 +414,24 @@ class Customer(Aggregate):
             amount_minor=-amount_minor,
             balance_after_minor=self.balance_minor - amount_minor,
             **fields,
+        )
+
+    def record_adjustment(
+        self, adjustment_id: UUID, *, amount_minor: int, reason: str, occurred_at: datetime, caused_by: str
+    ) -> None:
+        if str(adjustment_id) in self.adjustments:
+            return
+        check_amount(amount_minor, "amount_minor", signed=True)
+        if not reason.strip():
+            raise ValidationFailed("reason must not be empty", field="reason")
+        self.trigger_event(
+            self.AdjustmentRecorded,
+            adjustment_id=adjustment_id,
+            reason=reason.strip(),
+            amount_minor=amount_minor,
+            balance_after_minor=self.balance_minor + amount_minor,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
         )
 
     # --- card payments (outbox: intent, charge, outcome) -----------------------------

@@ -1,0 +1,139 @@
+"""For support and auditors: full histories, the balance at an instant and why, corrections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from api.auth import readers, support_or_emp
+from api.context import ApiContext
+from api.instants import parse_instant
+from api.pagination import Limit, decode_cursor, encode_cursor
+from api.routes.customers import customer_out
+from api.routes.subscriptions import subscription_out
+from api.schemas import (
+    AdjustmentIn,
+    AdjustmentOut,
+    BalanceOut,
+    EventOut,
+    EventPage,
+    ExplanationLineOut,
+    ExplanationOut,
+)
+from commands.messages import RecordAdjustment
+from domain.explanation import event_data, explain
+from projections import queries
+
+
+def event_page(ctx: ApiContext, stream_id: UUID, limit: int, cursor: str | None) -> EventPage:
+    after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+    events: list[Any] = list(ctx.services.ledger.events.get(stream_id, gt=after, limit=limit + 1))
+    items = [
+        EventOut(e.originator_version, type(e).__name__, e.timestamp, event_data(e)) for e in events[:limit]
+    ]
+    next_cursor = encode_cursor(str(events[limit - 1].originator_version)) if len(events) > limit else None
+    return EventPage(items=items, next_cursor=next_cursor)
+
+
+@get("/v1/customers/{customer_id:uuid}/events", guards=[readers], sync_to_thread=True, tags=["ledger"])
+def customer_events(
+    customer_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    limit: Limit = 50,
+    cursor: FromQuery[str | None] = None,
+) -> EventPage:
+    customer_out(ctx, request.user.emp_id, customer_id)
+    return event_page(ctx, customer_id, limit, cursor)
+
+
+@get(
+    "/v1/subscriptions/{subscription_id:uuid}/events", guards=[readers], sync_to_thread=True, tags=["ledger"]
+)
+def subscription_events(
+    subscription_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    limit: Limit = 50,
+    cursor: FromQuery[str | None] = None,
+) -> EventPage:
+    subscription_out(ctx, request.user.emp_id, subscription_id)
+    return event_page(ctx, subscription_id, limit, cursor)
+
+
+@get("/v1/customers/{customer_id:uuid}/balance", guards=[readers], sync_to_thread=True, tags=["ledger"])
+def get_balance(
+    customer_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    at: FromQuery[str | None] = None,
+) -> BalanceOut:
+    """The balance now, or as the ledger had recorded it at the instant `at`."""
+    customer = customer_out(ctx, request.user.emp_id, customer_id)
+    instant = parse_instant(at, "at")
+    if instant is None:
+        return BalanceOut(customer.balance_minor, customer.currency, datetime.now(UTC))
+    balance = queries.balance_at(ctx.pool, customer_id, instant)
+    return BalanceOut(balance, customer.currency, instant)
+
+
+@get(
+    "/v1/customers/{customer_id:uuid}/balance/explain",
+    guards=[readers],
+    sync_to_thread=True,
+    tags=["ledger"],
+)
+def explain_balance(
+    customer_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    at: FromQuery[str | None] = None,
+) -> ExplanationOut:
+    customer = customer_out(ctx, request.user.emp_id, customer_id)
+    instant = parse_instant(at, "at") or datetime.now(UTC)
+    explanation = explain(ctx.services.ledger.events.get(customer_id), instant)
+    lines = [ExplanationLineOut(**line.__dict__) for line in explanation.lines]
+    return ExplanationOut(explanation.balance_minor, customer.currency, instant, lines)
+
+
+@post(
+    "/v1/customers/{customer_id:uuid}/adjustments",
+    guards=[support_or_emp],
+    sync_to_thread=True,
+    status_code=201,
+    tags=["ledger"],
+)
+def record_adjustment(
+    customer_id: FromPath[UUID],
+    data: JSONBody[AdjustmentIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+) -> AdjustmentOut:
+    principal = request.user
+    outcome = ctx.execute(
+        RecordAdjustment(
+            emp_id=principal.emp_id,
+            customer_id=customer_id,
+            amount_minor=data.amount_minor,
+            reason=data.reason,
+            actor=principal.actor,
+            request_key=request.headers.get("idempotency-key"),
+        )
+    )
+    return AdjustmentOut(
+        id=str(outcome.id),
+        customer_id=str(customer_id),
+        amount_minor=data.amount_minor,
+        reason=data.reason.strip(),
+        balance_minor=outcome.extra["balance_minor"],
+        sequence=outcome.extra["sequence"],
+        recorded_by=principal.actor,
+    )
+
+
+ROUTES = [customer_events, subscription_events, get_balance, explain_balance, record_adjustment]
