@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Router
@@ -10,7 +11,9 @@ from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.template.config import TemplateConfig
 
 from api.asgi import MAX_BODY_BYTES
 from api.auth import PUBLIC_PATHS, BearerKeyMiddleware
@@ -31,6 +34,7 @@ from api.routes import (
     registrations,
     sessions,
     subscriptions,
+    support,
 )
 from api.strict_body import decode_body_strictly
 
@@ -63,6 +67,7 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
                     *history.ROUTES,
                     *exports.ROUTES,
                     *audit.ROUTES,
+                    *support.ROUTES,
                     *invoices.ROUTES,
                     *jobs.ROUTES,
                     *health.ROUTES,
@@ -92,5 +97,8 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
             **formatters,
         ),
         request_max_body_size=MAX_BODY_BYTES,
+        template_config=TemplateConfig(
+            directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine
+        ),
         on_app_init=[keep_context],
     )

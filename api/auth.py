@@ -13,7 +13,8 @@ from api.context import ApiContext
 from api.keys import Principal, authenticate
 from api.problems import forbidden, unauthorized
 
-PUBLIC_PATHS = ["^/health", "^/schema", "^/metrics"]
+# /support signs in with a cookie of its own (api/routes/support.py).
+PUBLIC_PATHS = ["^/health", "^/schema", "^/metrics", "^/support"]
 
 
 class BearerKeyMiddleware(AbstractAuthenticationMiddleware):

@@ -14,7 +14,7 @@ from domain.errors import ValidationFailed
 
 async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
-    if parameter is None:
+    if parameter is None or "json" not in request.headers.get("content-type", "application/json"):
         return
     body = await request.body()
     try:

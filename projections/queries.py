@@ -212,3 +212,27 @@ def balance_at(pool: ConnectionPool, customer_id: UUID, instant: Any) -> int:
             (customer_id, instant),
         ).fetchone()
     return int(row[0]) if row else 0
+
+
+def search_customers(pool: ConnectionPool, emp_id: UUID, text: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Customers of one EMP whose name, e-mail, external reference or id contains `text`."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE emp_id = %s AND (name ILIKE %s OR email ILIKE %s"
+            " OR external_ref ILIKE %s OR id::text = %s) ORDER BY name, id LIMIT %s",
+            (emp_id, pattern, pattern, pattern, text.strip().lower(), limit),
+        )
+        return cur.fetchall()
+
+
+def balance_series(pool: ConnectionPool, customer_id: UUID, limit: int = 2000) -> list[tuple[Any, int]]:
+    """(recorded_at, balance after) of the latest movements, oldest first, for the chart."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT recorded_at, balance_after_minor FROM (SELECT recorded_at, balance_after_minor, sequence"
+            " FROM transactions WHERE customer_id = %s ORDER BY sequence DESC LIMIT %s) latest"
+            " ORDER BY sequence",
+            (customer_id, limit),
+        ).fetchall()
+    return [(row[0], int(row[1])) for row in rows]

@@ -1,0 +1,159 @@
+"""A server-rendered page for support staff: find a customer, see the balance over time, and
+the explanation of the balance at any instant. Signed in with an EMP key kept in a cookie."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import anyio.to_thread
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from api.context import ApiContext
+from api.instants import parse_instant
+from api.keys import Principal, authenticate
+from api.support_chart import balance_chart
+from domain.errors import NotFound
+from domain.explanation import Line, explain
+from domain.money import format_amount
+from projections import queries
+
+COOKIE = "chargeledger_support_key"
+
+
+def signed_in(request: Request[Any, Any, Any], ctx: ApiContext) -> Principal | None:
+    key = request.cookies.get(COOKIE)
+    if not key:
+        return None
+    principal = authenticate(ctx.pool, key, ctx.admin_token)
+    return principal if principal is not None and principal.emp_id is not None else None
+
+
+def login_page(error: str | None = None, status_code: int = 200) -> Template:
+    return Template(
+        "support/login.html", context={"error": error, "signed_in": False}, status_code=status_code
+    )
+
+
+@get("/support", sync_to_thread=True, include_in_schema=False)
+def search_page(
+    request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext], q: FromQuery[str] = ""
+) -> Template:
+    principal = signed_in(request, ctx)
+    if principal is None:
+        return login_page()
+    assert principal.emp_id is not None
+    rows = queries.search_customers(ctx.pool, principal.emp_id, q.strip()) if q.strip() else []
+    customers = [
+        {**row, "balance": format_amount(row["balance_minor"], row["currency"].strip())} for row in rows
+    ]
+    return Template("support/search.html", context={"q": q, "customers": customers, "signed_in": True})
+
+
+@post("/support/login", include_in_schema=False)
+async def login(request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]) -> Response[Any]:
+    form = await request.form()
+    key = str(form.get("key", "")).strip()
+    principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, key, ctx.admin_token) if key else None
+    if principal is None or principal.emp_id is None:
+        return login_page("That key is not an API key of an EMP.", status_code=401)
+    secure = request.url.scheme == "https"
+    return Redirect(
+        "/support",
+        status_code=303,
+        cookies=[
+            Cookie(key=COOKIE, value=key, httponly=True, samesite="strict", secure=secure, path="/support")
+        ],
+    )
+
+
+@post("/support/logout", include_in_schema=False)
+async def logout() -> Response[Any]:
+    return Redirect(
+        "/support", status_code=303, cookies=[Cookie(key=COOKIE, value="", max_age=0, path="/support")]
+    )
+
+
+@get("/support/customers/{customer_id:uuid}", sync_to_thread=True, include_in_schema=False)
+def customer_page(
+    customer_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    at: FromQuery[str | None] = None,
+) -> Template:
+    principal = signed_in(request, ctx)
+    if principal is None:
+        return login_page()
+    assert principal.emp_id is not None
+    row = queries.customer(ctx.pool, principal.emp_id, customer_id)
+    if row is None:
+        raise NotFound(f"customer {customer_id} not found")
+    currency = row["currency"].strip()
+    instant = parse_instant(f"{at}Z" if at and len(at) <= 19 else at, "at") or datetime.now(UTC)
+    explanation = explain(ctx.services.ledger.events.get(customer_id), instant)
+    context = {
+        "signed_in": True,
+        "customer": row,
+        "balance_now": format_amount(row["balance_minor"], currency),
+        "chart": balance_chart(queries.balance_series(ctx.pool, customer_id), currency),
+        "balance_at": format_amount(explanation.balance_minor, currency),
+        "at_label": instant.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "at_value": instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "lines": [_line_view(line, currency) for line in explanation.lines],
+    }
+    return Template("support/customer.html", context=context)
+
+
+def _line_view(line: Line, currency: str) -> dict[str, Any]:
+    return {
+        "sequence": line.sequence,
+        "type": line.type,
+        "occurred": line.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+        "recorded": line.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "cause": describe(line, currency),
+        "delta_minor": line.delta_minor,
+        "delta": format_amount(line.delta_minor, currency),
+        "balance_after_minor": line.balance_after_minor,
+        "balance_after": format_amount(line.balance_after_minor, currency),
+    }
+
+
+def describe(line: Line, currency: str) -> str:
+    """The cause of a movement in a sentence support can read out."""
+    cause = line.cause
+    if line.type == "SessionCharged":
+        kwh = f"{cause['energy_wh'] // 1000}.{cause['energy_wh'] % 1000:03d} kWh"
+        return f"charging session {cause['session_id']}, {kwh}" + (
+            f" at {cause['location']}" if cause["location"] else ""
+        )
+    if line.type == "TopUpApplied" and cause.get("rule"):
+        return (
+            f"automatic top-up: the balance was {format_amount(cause['balance_at_trigger_minor'], currency)},"
+            f" below the threshold of {format_amount(cause['threshold_minor'], currency)}"
+        )
+    if line.type == "TopUpApplied":
+        return {"manual": "manual top-up by card", "package": "top-up package"}.get(
+            cause.get("source", ""), "top-up"
+        )
+    if line.type == "PrepaymentDebited":
+        return f"package {cause['package_code']}" + (
+            " (paid from the balance)" if cause["settled_by"] == "balance" else ""
+        )
+    if line.type == "PaymentTaken":
+        return "card payment"
+    if line.type == "AdjustmentRecorded":
+        return f"correction: {cause['reason']} (by {cause['recorded_by']})"
+    if line.type == "PaymentFailed":
+        what = "automatic top-up" if cause.get("purpose") == "automatic_top_up" else "payment"
+        return (
+            f"{what} of {format_amount(cause['attempted_minor'], currency)} failed ({cause['decline_code']})"
+        )
+    return line.type
+
+
+ROUTES = [search_page, login, logout, customer_page]
