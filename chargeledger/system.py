@@ -173,6 +173,7 @@ def build_system(
     pool_size: int = 8,
     run_migrations: bool = True,
     hmac_key: str | None = None,
+    aggregate_cache: int = 10_000,
 ) -> System:
     if run_migrations:
         migrate(database_url)
@@ -180,6 +181,10 @@ def build_system(
     env["CREATE_TABLE"] = "y"
     env["POSTGRES_POOL_SIZE"] = str(pool_size)
     env["APPLICATION_RECORDER_TOPIC"] = get_topic(HashChainedRecorder)
+    # Aggregates stay in memory between commands; each get reads only the newer events
+    # (fast-forward), so other processes' writes are seen and a stale copy never saves.
+    env["AGGREGATE_CACHE_MAXSIZE"] = str(aggregate_cache)
+    env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
     ledger = Ledger(env=env)
     recorder = ledger.recorder
     assert isinstance(recorder, HashChainedRecorder)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
+
 from commands.application import position_of
 from commands.messages import RecordSession
 from commands.unit_of_work import Outcome, Services, retrying
@@ -32,20 +34,17 @@ def record_session(cmd: RecordSession, services: Services) -> Outcome:
         "location": cmd.location,
     }
 
-    def attempt() -> Outcome:
+    def repeated() -> Outcome | None:
         existing = ledger.find_session(cmd.emp_id, cmd.session_id)
-        if existing is not None:
-            if not existing.same_data(**data):
-                raise Duplicate(
-                    f"session_id {cmd.session_id!r} was recorded with other data",
-                    field="session_id",
-                )
-            return Outcome(
-                existing.customer_id,
-                None,
-                created=False,
-                extra={"balance_minor": existing.balance_after_minor},
-            )
+        if existing is None:
+            return None
+        if not existing.same_data(**data):
+            raise Duplicate(f"session_id {cmd.session_id!r} was recorded with other data", field="session_id")
+        return Outcome(
+            existing.customer_id, None, created=False, extra={"balance_minor": existing.balance_after_minor}
+        )
+
+    def attempt() -> Outcome:
         customer = ledger.get_customer(cmd.customer_id, cmd.emp_id)
         customer.charge_session(
             session_id=cmd.session_id,
@@ -64,7 +63,14 @@ def record_session(cmd: RecordSession, services: Services) -> Outcome:
             balance_after_minor=customer.balance_minor,
             **data,
         )
-        position = position_of(ledger.save(customer, session))
+        try:
+            position = position_of(ledger.save(customer, session))
+        except IntegrityError:
+            # The session's id collided (a repeat) or the customer moved on (retry).
+            if (first := repeated()) is not None:
+                return first
+            raise
         return Outcome(customer.id, position, extra={"balance_minor": customer.balance_minor})
 
+    # Sessions are new far more often than repeated: write first, look only on a collision.
     return retrying(attempt)

@@ -34,7 +34,8 @@ class ReadModelProjection(Projection[ReadModelView]):
         if not items:
             return
         view = self.view
-        with view.datastore.transaction(commit=True) as cursor:
+        with view.datastore.transaction(commit=True) as cursor, cursor.connection.pipeline():
+            # Pipelined: a batch's statements go out without waiting for each round trip.
             for domain_event, _ in items:
                 self.apply(domain_event, cursor)
             view._insert_tracking(cursor, items[-1][1])
