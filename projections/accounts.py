@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import singledispatchmethod
 from typing import Any
-from uuid import uuid5
+from uuid import UUID, uuid5
 
 from psycopg import Cursor
 
@@ -36,7 +36,64 @@ def transaction_reference(e: Customer.BalanceMoved) -> str | None:
 
 
 class AccountsProjection(ReadModelProjection):
+    """Balance movements and sessions, the bulk of the log, are buffered through a batch and
+    written with COPY at its end; everything else is written as it comes."""
+
     name = "accounts"
+
+    def __init__(self, view: Any) -> None:
+        super().__init__(view)
+        self._emp_of: dict[UUID, UUID] = {}
+        self.begin_batch()
+
+    def begin_batch(self) -> None:
+        self._movements: list[tuple[Any, ...]] = []
+        self._sessions: list[tuple[Any, ...]] = []
+        self._balances: dict[UUID, tuple[int, int, Any]] = {}
+
+    def flush(self, cursor: Cursor[Any]) -> None:
+        if self._movements:
+            with cursor.copy(
+                "COPY transactions (id, customer_id, emp_id, sequence, type, amount_minor,"
+                " balance_after_minor, occurred_at, recorded_at, reference) FROM STDIN"
+            ) as copy:
+                for row in self._movements:
+                    copy.write_row(row)
+        if self._sessions:
+            with cursor.copy(
+                "COPY sessions (emp_id, session_id, customer_id, started_at, ended_at, energy_wh, cost_minor,"
+                " location, recorded_at) FROM STDIN"
+            ) as copy:
+                for row in self._sessions:
+                    copy.write_row(row)
+        if self._balances:
+            # Other events of the batch may have moved version and updated_at further already.
+            cursor.executemany(
+                "UPDATE customers SET balance_minor = %s, version = GREATEST(version, %s),"
+                " updated_at = GREATEST(updated_at, %s) WHERE id = %s",
+                [
+                    (balance, version, at, customer)
+                    for customer, (balance, version, at) in self._balances.items()
+                ],
+            )
+        self.begin_batch()
+
+    def emp_of(self, customer_id: UUID, cursor: Cursor[Any]) -> UUID:
+        emp_id = self._emp_of.get(customer_id)
+        if emp_id is None:
+            reader = cursor.connection.cursor()  # its own cursor: the batch runs in a pipeline
+            reader.execute("SELECT emp_id FROM customers WHERE id = %s", (customer_id,))
+            row = reader.fetchone()
+            if row is None:
+                raise LookupError(f"customer {customer_id} is not in the read model")
+            emp_id = row["emp_id"] if isinstance(row, dict) else row[0]
+            self._remember(customer_id, emp_id)
+        return emp_id
+
+    def _remember(self, customer_id: UUID, emp_id: UUID) -> None:
+        if len(self._emp_of) > 200_000:
+            self._emp_of.clear()
+        self._emp_of[customer_id] = emp_id
 
     @singledispatchmethod
     def apply(self, domain_event: Any, cursor: Cursor[Any]) -> None:
@@ -59,6 +116,7 @@ class AccountsProjection(ReadModelProjection):
 
     @apply.register
     def _(self, e: Customer.Registered, cursor: Cursor[Any]) -> None:
+        self._remember(e.originator_id, e.emp_id)
         cursor.execute(
             "INSERT INTO customers (id, emp_id, name, email, account_type, currency, external_ref,"
             " auto_top_up_threshold_minor, auto_top_up_amount_minor, created_at, updated_at,"
@@ -134,13 +192,12 @@ class AccountsProjection(ReadModelProjection):
         )
 
     def record_movement(self, e: Customer.BalanceMoved, cursor: Cursor[Any]) -> None:
-        _update_customer(cursor, e, "balance_minor = %s", (e.balance_after_minor,))
-        cursor.execute(
-            "INSERT INTO transactions (id, customer_id, emp_id, sequence, type, amount_minor,"
-            " balance_after_minor, occurred_at, recorded_at, reference)"
-            " SELECT %s, id, emp_id, %s, %s, %s, %s, %s, %s, %s FROM customers WHERE id = %s",
+        self._balances[e.originator_id] = (e.balance_after_minor, e.originator_version, e.timestamp)
+        self._movements.append(
             (
                 uuid5(e.originator_id, str(e.originator_version)),
+                e.originator_id,
+                self.emp_of(e.originator_id, cursor),
                 e.originator_version,
                 TRANSACTION_TYPES.get(type(e), "adjustment"),
                 e.amount_minor,
@@ -148,28 +205,15 @@ class AccountsProjection(ReadModelProjection):
                 e.occurred_at,
                 e.timestamp,
                 transaction_reference(e),
-                e.originator_id,
-            ),
+            )
         )
 
     @apply.register
     def _(self, e: ChargingSession.Recorded, cursor: Cursor[Any]) -> None:
-        cursor.execute(
-            "INSERT INTO sessions (emp_id, session_id, customer_id, started_at, ended_at,"
-            " energy_wh, cost_minor, location, recorded_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                e.emp_id,
-                e.session_id,
-                e.customer_id,
-                e.started_at,
-                e.ended_at,
-                e.energy_wh,
-                e.cost_minor,
-                e.location,
-                e.timestamp,
-            ),
-        )
+        self._sessions.append(
+            (e.emp_id, e.session_id, e.customer_id, e.started_at, e.ended_at, e.energy_wh, e.cost_minor,
+             e.location, e.timestamp)
+        )  # fmt: skip
 
     @apply.register
     def _(self, e: Customer.CardPaymentRequested, cursor: Cursor[Any]) -> None:
@@ -225,8 +269,9 @@ def _update_customer(
 
 def _queue_failure_mail(cursor: Cursor[Any], e: Customer.PaymentFailed) -> None:
     """Exactly one mail per failure: written here, in the projection's own transaction."""
-    cursor.execute("SELECT emp_id, name, email, currency FROM customers WHERE id = %s", (e.originator_id,))
-    row = cursor.fetchone()
+    reader = cursor.connection.cursor()  # its own cursor: the batch runs in a pipeline
+    reader.execute("SELECT emp_id, name, email, currency FROM customers WHERE id = %s", (e.originator_id,))
+    row = reader.fetchone()
     if row is None:
         return
     # The library's connections return rows as dicts.

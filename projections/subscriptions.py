@@ -15,6 +15,13 @@ from projections.view import ReadModelProjection
 
 class SubscriptionsProjection(ReadModelProjection):
     name = "subscriptions"
+    topics = (
+        Package.Defined.TOPIC,
+        Subscription.Started.TOPIC,
+        Subscription.PackageAcquired.TOPIC,
+        Subscription.PackageCancelled.TOPIC,
+        Invoice.Issued.TOPIC,
+    )
 
     @singledispatchmethod
     def apply(self, domain_event: Any, cursor: Cursor[Any]) -> None:

@@ -19,26 +19,37 @@ class ReadModelView(PostgresTrackingRecorder):
 
 
 class ReadModelProjection(Projection[ReadModelView]):
-    """Applies events to its tables; subclasses implement `apply(event, cursor)`.
+    """Applies events to its tables; subclasses implement `apply(event, cursor)` and may
+    buffer rows to write them all at the end of the batch in `flush(cursor)`.
 
-    Events the projection ignores are still tracked, so waiting on a position never stalls.
+    `topics` (empty: every event) narrows what the worker reads. The tracked position moves
+    over the events the projection does not read too, so waiting on a position never stalls.
     """
 
     def apply(self, domain_event: Any, cursor: Cursor[Any]) -> None:
         raise NotImplementedError
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.process_batch([(domain_event, tracking)])
+    def begin_batch(self) -> None:
+        """Forget what a failed batch may have buffered."""
 
-    def process_batch(self, items: Sequence[tuple[Any, Tracking]]) -> None:
-        if not items:
-            return
+    def flush(self, cursor: Cursor[Any]) -> None:
+        """Write what `apply` buffered (outside the pipeline, so COPY can be used)."""
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.process_batch([domain_event], tracking)
+
+    def process_batch(self, events: Sequence[Any], tracking: Tracking) -> None:
+        """Apply events up to the tracked position in one transaction with the tracking row."""
         view = self.view
-        with view.datastore.transaction(commit=True) as cursor, cursor.connection.pipeline():
-            # Pipelined: a batch's statements go out without waiting for each round trip.
-            for domain_event, _ in items:
-                self.apply(domain_event, cursor)
-            view._insert_tracking(cursor, items[-1][1])
+        self.begin_batch()
+        with view.datastore.transaction(commit=True) as cursor:
+            if events:
+                with cursor.connection.pipeline():
+                    # Pipelined: a batch's statements go out without waiting for each round trip.
+                    for domain_event in events:
+                        self.apply(domain_event, cursor)
+                self.flush(cursor)
+            view._insert_tracking(cursor, tracking)
 
     def position(self, application_name: str) -> int:
         return self.view.max_tracking_id(application_name) or 0

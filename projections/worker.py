@@ -82,22 +82,27 @@ class ProjectionWorker:
         """Apply everything recorded so far; return how many events were read."""
         total = 0
         app_name = self.app.name
+        recorder = self.app.recorder
+        topics = list(self.projection.topics)
         position = self.projection.position(app_name)
         self.progress.advance(self.name, position)
         while True:
-            notifications = self.app.recorder.select_notifications(
-                start=position, limit=self.batch_size, inclusive_of_start=False
-            )
-            if not notifications:
+            # Read the head first: with the log's table lock, every event up to it is visible.
+            head = recorder.max_notification_id() or 0
+            if head <= position:
                 return total
-            items = [(self.app.mapper.to_domain_event(n), Tracking(app_name, n.id)) for n in notifications]
+            notifications = recorder.select_notifications(
+                start=position, limit=self.batch_size, stop=head, topics=topics, inclusive_of_start=False
+            )
+            reached = notifications[-1].id if len(notifications) == self.batch_size else head
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
             try:
-                self.projection.process_batch(items)
+                self.projection.process_batch(events, Tracking(app_name, reached))
             except IntegrityError:
                 # Another worker recorded this batch first: nothing applied twice; move on.
                 position = self.projection.position(app_name)
                 continue
-            position = notifications[-1].id
+            position = reached
             total += len(notifications)
             self.status.position = position
             self.progress.advance(self.name, position)

@@ -84,11 +84,9 @@ def test_a_replayed_batch_changes_nothing(quiet_system: System) -> None:
     before = read_model(system.database_url)
 
     notifications = system.ledger.recorder.select_notifications(start=1, limit=100)
-    items = [
-        (system.ledger.mapper.to_domain_event(n), Tracking(system.ledger.name, n.id)) for n in notifications
-    ]
+    events = [system.ledger.mapper.to_domain_event(n) for n in notifications]
     with pytest.raises(IntegrityError):
-        system.projections[0].process_batch(items)
+        system.projections[0].process_batch(events, Tracking(system.ledger.name, notifications[-1].id))
 
     assert read_model(system.database_url) == before
 
@@ -99,11 +97,11 @@ def test_a_failing_projection_is_restarted_and_catches_up(quiet_system: System) 
     failures = {"left": 2}
 
     class FlakyAccounts(AccountsProjection):
-        def process_batch(self, items: Any) -> None:
+        def process_batch(self, items: Any, tracking: Any) -> None:
             if failures["left"]:
                 failures["left"] -= 1
                 raise RuntimeError("database hiccup")
-            super().process_batch(items)
+            super().process_batch(items, tracking)
 
     flaky = FlakyAccounts(view=system.projections[0].view)
     worker = ProjectionWorker(system.ledger, flaky, system.progress)
