@@ -18,12 +18,16 @@ from domain.money import check_amount
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def record_session(cmd: RecordSession, services: Services) -> Outcome:
+def check_session(cmd: RecordSession, services: Services) -> None:
     if cmd.ended_at < cmd.started_at:
         raise InvalidPeriod("ended_at is before started_at", field="ended_at")
     if cmd.ended_at > services.clock.now() + CLOCK_SKEW:
         raise InvalidPeriod("ended_at is in the future", field="ended_at")
     check_amount(cmd.cost_minor, "cost_minor", allow_zero=True)
+
+
+def record_session(cmd: RecordSession, services: Services) -> Outcome:
+    check_session(cmd, services)
     ledger = services.ledger
     data: dict[str, Any] = {
         "customer_id": cmd.customer_id,
