@@ -27,7 +27,7 @@ Item = tuple[RecordSession, "Future[Outcome]"]
 
 
 class SessionBatcher:
-    def __init__(self, services: Services, *, max_batch: int = 200, linger_seconds: float = 0.002) -> None:
+    def __init__(self, services: Services, *, max_batch: int = 200, linger_seconds: float = 0.0005) -> None:
         self.services = services
         self.max_batch = max_batch
         self.linger_seconds = linger_seconds

@@ -35,6 +35,18 @@ def transaction_reference(e: Customer.BalanceMoved) -> str | None:
     return getattr(e, "reference", None)
 
 
+COPY_FROM_ROWS = 64
+TRANSACTIONS = (
+    "transactions",
+    "id, customer_id, emp_id, sequence, type, amount_minor, balance_after_minor, occurred_at, recorded_at,"
+    " reference",
+)
+SESSIONS = (
+    "sessions",
+    "emp_id, session_id, customer_id, started_at, ended_at, energy_wh, cost_minor, location, recorded_at",
+)
+
+
 class AccountsProjection(ReadModelProjection):
     """Balance movements and sessions, the bulk of the log, are buffered through a batch and
     written with COPY at its end; everything else is written as it comes."""
@@ -52,20 +64,8 @@ class AccountsProjection(ReadModelProjection):
         self._balances: dict[UUID, tuple[int, int, Any]] = {}
 
     def flush(self, cursor: Cursor[Any]) -> None:
-        if self._movements:
-            with cursor.copy(
-                "COPY transactions (id, customer_id, emp_id, sequence, type, amount_minor,"
-                " balance_after_minor, occurred_at, recorded_at, reference) FROM STDIN"
-            ) as copy:
-                for row in self._movements:
-                    copy.write_row(row)
-        if self._sessions:
-            with cursor.copy(
-                "COPY sessions (emp_id, session_id, customer_id, started_at, ended_at, energy_wh, cost_minor,"
-                " location, recorded_at) FROM STDIN"
-            ) as copy:
-                for row in self._sessions:
-                    copy.write_row(row)
+        self._write(cursor, TRANSACTIONS, self._movements)
+        self._write(cursor, SESSIONS, self._sessions)
         if self._balances:
             # Other events of the batch may have moved version and updated_at further already.
             cursor.executemany(
@@ -77,6 +77,18 @@ class AccountsProjection(ReadModelProjection):
                 ],
             )
         self.begin_batch()
+
+    @staticmethod
+    def _write(cursor: Cursor[Any], table: tuple[str, str], rows: list[tuple[Any, ...]]) -> None:
+        """Many rows (a catch-up, a rebuild) go by COPY; a few by one pipelined executemany."""
+        name, columns = table
+        if len(rows) >= COPY_FROM_ROWS:
+            with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        elif rows:
+            placeholders = ", ".join(["%s"] * len(columns.split(",")))
+            cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({placeholders})", rows)
 
     def emp_of(self, customer_id: UUID, cursor: Cursor[Any]) -> UUID:
         emp_id = self._emp_of.get(customer_id)

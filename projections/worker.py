@@ -22,6 +22,8 @@ from projections.view import ReadModelProjection
 
 logger = logging.getLogger(__name__)
 
+FIRST_BACKOFF = 0.2
+
 
 @dataclass
 class WorkerStatus:
@@ -87,14 +89,23 @@ class ProjectionWorker:
         position = self.projection.position(app_name)
         self.progress.advance(self.name, position)
         while True:
-            # Read the head first: with the log's table lock, every event up to it is visible.
-            head = recorder.max_notification_id() or 0
-            if head <= position:
-                return total
-            notifications = recorder.select_notifications(
-                start=position, limit=self.batch_size, stop=head, topics=topics, inclusive_of_start=False
-            )
-            reached = notifications[-1].id if len(notifications) == self.batch_size else head
+            if topics:
+                # Read the head first: with the log's table lock, every event up to it is visible,
+                # so the position may move to the head over the events of other topics.
+                head = recorder.max_notification_id() or 0
+                if head <= position:
+                    return total
+                notifications = recorder.select_notifications(
+                    start=position, limit=self.batch_size, stop=head, topics=topics, inclusive_of_start=False
+                )
+                reached = notifications[-1].id if len(notifications) == self.batch_size else head
+            else:
+                notifications = recorder.select_notifications(
+                    start=position, limit=self.batch_size, inclusive_of_start=False
+                )
+                if not notifications:
+                    return total
+                reached = notifications[-1].id
             events = [self.app.mapper.to_domain_event(n) for n in notifications]
             try:
                 self.projection.process_batch(events, Tracking(app_name, reached))
@@ -108,18 +119,22 @@ class ProjectionWorker:
             self.progress.advance(self.name, position)
 
     def _run(self) -> None:
-        backoff = 0.2
+        backoff = FIRST_BACKOFF
         while not self._stop.is_set():
             self._wake.clear()
             try:
                 self.catch_up()
-                backoff = 0.2
+                backoff = FIRST_BACKOFF
                 self.status.last_error = None
             except Exception as error:
                 self.status.restarts += 1
                 self.status.last_error = f"{type(error).__name__}: {error}"
                 logger.exception("projection failed; restarting", extra={"projection": self.name})
-                self._stop.wait(backoff)
+                # Back off, but let a write (a save here, or a NOTIFY once the listener is back)
+                # end the wait: after a database outage the read models must resume at once, not
+                # after the rest of a long backoff while every write waits for them.
+                self._stop.wait(min(backoff, FIRST_BACKOFF))
+                self._wake.wait(max(backoff - FIRST_BACKOFF, 0.0))
                 backoff = min(backoff * 2, 30.0)
                 continue
             self._wake.wait(timeout=1.0)
@@ -128,14 +143,24 @@ class ProjectionWorker:
         """Wake on the application's NOTIFY channel: writes from other processes."""
         channel = getattr(self.app.recorder, "channel_name", None)
         assert self._listen_conninfo and channel
+        lost = False
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._listen_conninfo, autocommit=True) as conn:
+                with psycopg.connect(self._listen_conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f'LISTEN "{channel}"')
+                    if lost:
+                        logger.info("projection listener reconnected", extra={"projection": self.name})
+                        lost = False
                     self._wake.set()  # may have missed some while reconnecting
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
                             self._wake.set()
-            except psycopg.Error:
-                logger.warning("projection listener lost its connection; reconnecting")
+            except psycopg.Error as error:
+                # Once per outage, not once a second while the database is away.
+                if not lost:
+                    logger.warning(
+                        "projection listener lost its connection; reconnecting",
+                        extra={"projection": self.name, "error": str(error)},
+                    )
+                    lost = True
                 self._stop.wait(1.0)
