@@ -11,16 +11,20 @@ from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
+from litestar.routes import HTTPRoute
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.asgi import MAX_BODY_BYTES
 from api.auth import PUBLIC_PATHS, BearerKeyMiddleware
 from api.card_numbers import CardNumberGuard
 from api.context import ApiContext
 from api.idempotency import IdempotencyMiddleware
-from api.problems import EXCEPTION_HANDLERS
+from api.problems import CLIENT_PROBLEMS, EXCEPTION_HANDLERS
+from api.rate_limit import RateLimitMiddleware
 from api.routes import (
     admin,
     audit,
@@ -36,7 +40,35 @@ from api.routes import (
     subscriptions,
     support,
 )
+from api.schemas import StrictStructSchemaPlugin
 from api.strict_body import decode_body_strictly
+
+BEARER = "apiKey"
+
+
+class CompleteAllowHeader:
+    """ASGI middleware: Litestar's automatic OPTIONS answer lists only the methods of the first
+    handler registered on a path (GET /v1/customers is missing from it); this lists them all."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        routes = [route for route in scope["app"].routes if isinstance(route, HTTPRoute)]
+        route = next((route for route in routes if route.path_format == scope.get("path_template")), None)
+
+        async def send_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and route is not None:
+                headers = [
+                    (name, value) for name, value in message.get("headers", []) if name.lower() != b"allow"
+                ]
+                message["headers"] = [*headers, (b"allow", ", ".join(sorted(route.methods)).encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_allow)
 
 
 def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar:
@@ -57,6 +89,7 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
         route_handlers=[
             Router(
                 path="/",
+                security=[{BEARER: []}],
                 route_handlers=[
                     *admin.ROUTES,
                     *customers.ROUTES,
@@ -70,15 +103,16 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
                     *support.ROUTES,
                     *invoices.ROUTES,
                     *jobs.ROUTES,
-                    *health.ROUTES,
                 ],
             ),
-            PrometheusController,
+            Router(path="/", route_handlers=health.ROUTES),
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False, use_cache=True)},
         middleware=[
+            CompleteAllowHeader,
             prometheus.middleware,
             DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(RateLimitMiddleware, limits=ctx.rate_limits),
             CardNumberGuard,
             IdempotencyMiddleware,
         ],
@@ -89,11 +123,20 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
             version="1.0.0",
             description="Event-sourced billing ledger for e-mobility providers.",
             path="/schema",
+            components=Components(
+                security_schemes={
+                    BEARER: SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="the admin key, or an EMP's key with role emp, support or auditor",
+                    )
+                }
+            ),
         ),
         logging_config=LoggingConfig(
             configure_root_logger=False,
             log_exceptions="always",
-            disable_stack_trace={400, 401, 402, 403, 404, 405, 409, 413, 422, 429, 503},
+            disable_stack_trace={400, 401, 402, 403, 404, 405, 409, 413, 422, 429, 503, *CLIENT_PROBLEMS},
             **formatters,
         ),
         request_max_body_size=MAX_BODY_BYTES,
@@ -101,4 +144,5 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
             directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine
         ),
         on_app_init=[keep_context],
+        plugins=[StrictStructSchemaPlugin()],
     )

@@ -68,6 +68,19 @@ class CardNumberGuard:
                 field = find_card_number(msgspec.json.decode(body))
             except msgspec.DecodeError:
                 field = None  # the body decoder names that error
+            except (UnicodeDecodeError, RecursionError) as error:
+                # msgspec raises these past DecodeError; a body nobody can read could hide a card.
+                reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+                await send_problem(
+                    send,
+                    scope,
+                    400,
+                    "validation-error",
+                    "The request is not valid",
+                    f"body: not valid JSON ({reason})",
+                    errors=[{"field": "body", "message": "not valid JSON"}],
+                )
+                return
         if field:
             await send_problem(
                 send,

@@ -18,6 +18,7 @@ from api.asgi import read_body, replay, send_problem
 from api.keys import Principal
 
 MAX_KEY_LENGTH = 255
+CLAIM_ATTEMPTS = 5
 IN_PROGRESS_WAIT_SECONDS = 15.0
 
 
@@ -52,10 +53,22 @@ class IdempotencyMiddleware:
         ).hexdigest()
         pool: ConnectionPool = scope["app"].state.ctx.pool
 
-        claimed = await anyio.to_thread.run_sync(_claim, pool, principal_scope, key, fingerprint)
-        if not claimed:
+        stored = None
+        for _ in range(CLAIM_ATTEMPTS):
+            if await anyio.to_thread.run_sync(_claim, pool, principal_scope, key, fingerprint):
+                break
             stored = await anyio.to_thread.run_sync(_stored, pool, principal_scope, key)
-            if stored is None or stored[0] != fingerprint:
+            if stored is not None:
+                break
+            # The holder failed (5xx) and released the key: try to take it ourselves.
+        else:
+            await send_problem(
+                send, scope, 409, "idempotency-conflict", "Idempotency-Key in use",
+                "requests with this Idempotency-Key keep failing; retry later",
+            )  # fmt: skip
+            return
+        if stored is not None:
+            if stored[0] != fingerprint:
                 await send_problem(
                     send,
                     scope,

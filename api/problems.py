@@ -6,10 +6,12 @@ import logging
 from typing import Any
 
 import msgspec
+from eventsourcing.persistence import IntegrityError as EsIntegrityError
 from eventsourcing.persistence import InterfaceError as EsInterfaceError
 from eventsourcing.persistence import OperationalError as EsOperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from psycopg import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 
@@ -32,6 +34,57 @@ HTTP_CODES = {
     429: ("rate-limited", "Too many requests"),
     503: ("service-unavailable", "The service is unavailable"),
 }
+
+
+class FieldProblem(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class ProblemDetails(msgspec.Struct, frozen=True):
+    """RFC 9457 problem details, as every error leaves (the OpenAPI document's error schema)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+# What each documented error status means here, by problem code.
+PROBLEM_DESCRIPTIONS = {
+    400: "validation-error: a malformed body, query, path or header; the field is named",
+    401: "unauthorized: no API key, or not a valid one",
+    402: "payment-declined: the gateway declined the card",
+    403: "forbidden: this key's role may not do that",
+    404: "not-found: no such resource of the key's EMP (another EMP's is never revealed)",
+    409: "idempotency-conflict (Idempotency-Key reused for another request) or duplicate (a natural key)",
+    413: "payload-too-large: the body exceeds 1 MiB",
+    422: "a ledger rule: package-not-allowed, top-up-not-applicable, card-required,"
+    " insufficient-balance or invalid-period",
+    429: "rate-limited: this key sent too many requests; see Retry-After",
+    503: "service-unavailable: the database did not answer; retry (see Retry-After)",
+}
+# Any authenticated route can answer these.
+COMMON_PROBLEMS = (400, 401, 403, 429, 503)
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """The OpenAPI `responses` of an authenticated route: the common problems and those given."""
+    return problem_specs(*COMMON_PROBLEMS, *statuses)
+
+
+def problem_specs(*statuses: int) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            description=PROBLEM_DESCRIPTIONS[status],
+            media_type=MEDIA_TYPE,
+            generate_examples=False,
+        )
+        for status in sorted(set(statuses))
+    }
 
 
 class ApiProblem(Exception):
@@ -131,6 +184,22 @@ def on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> 
     )
 
 
+def on_lost_race(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # A write that lost the optimistic-concurrency race on its streams more often than the
+    # handler retries. Nothing of it was recorded, and a 5xx releases its Idempotency-Key, so
+    # the client may simply retry (a 409 would be stored and replayed for that key forever).
+    logger.warning("write lost a concurrent race; answered 503", extra={"path": request.url.path})
+    return problem_response(
+        503,
+        "service-unavailable",
+        "Too many concurrent writes",
+        "concurrent writes to the same account won every attempt; nothing was lost:"
+        " retry with the same Idempotency-Key",
+        request,
+        headers={"Retry-After": "1"},
+    )
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.exception("unhandled error", extra={"path": request.url.path})
     return problem_response(500, "internal-error", "Internal error", "an unexpected error occurred", request)
@@ -153,6 +222,13 @@ def field_from_message(message: str) -> str | None:
     return path or None
 
 
+def _subclasses(cls: type[Exception]) -> set[type[Exception]]:
+    return {cls, *(sub for direct in cls.__subclasses__() for sub in _subclasses(direct))}
+
+
+# Problems a client caused: answered, never logged with a stack trace as if they were ours.
+CLIENT_PROBLEMS = frozenset({*_subclasses(DomainError), ApiProblem})
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: on_domain_error,
     ApiProblem: on_api_problem,
@@ -163,5 +239,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     PoolTimeout: on_database_unavailable,
     EsOperationalError: on_database_unavailable,
     EsInterfaceError: on_database_unavailable,
+    EsIntegrityError: on_lost_race,
     Exception: on_unexpected,
 }

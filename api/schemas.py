@@ -7,22 +7,59 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
+from litestar._openapi.schema_generation import SchemaCreator
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.openapi.spec import Schema
+from litestar.params import Parameter
+from litestar.typing import FieldDefinition
 
-from domain.money import MAX_AMOUNT_MINOR
+from api.idempotency import MAX_KEY_LENGTH
+from domain.money import ISO_4217, MAX_AMOUNT_MINOR
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
-Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+
+def whole(pattern: str) -> str:
+    """The pattern as a whole string. msgspec matches with Python's `re`, whose `$` also matches
+    before a final newline, and JSON Schema's `$` does not: the lookahead makes both refuse it."""
+    return f"^(?:{pattern})$(?!\\n)"
+
+
+# PostgreSQL text cannot hold NUL: one in a recorded event would stop the read models for everyone.
+NO_NUL = r"^[^\x00]*$"
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+# No "@", space or control character around the "@", spelt so that Python's regex dialect and
+# JSON Schema's (ECMA) mean the same characters by it, as their `\s` alone do not.
+EMAIL_PART = r"[^@\s\x00-\x1f\x7f-\x9f\ufeff]+"
+Email = Annotated[
+    str, msgspec.Meta(min_length=3, max_length=254, pattern=whole(f"{EMAIL_PART}@{EMAIL_PART}"))
+]
+# The enum tells OpenAPI readers which codes exist; domain.money.check_currency enforces it.
+Currency = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=whole("[A-Z]{3}"),
+        extra_json_schema={"description": "an ISO 4217 code", "extra": {"enum": sorted(ISO_4217)}},
+    ),
+]
 AmountMinor = Annotated[int, msgspec.Meta(ge=1, le=MAX_AMOUNT_MINOR)]
 ThresholdMinor = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT_MINOR)]
-ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-CardToken = Annotated[str, msgspec.Meta(pattern=r"^tok_[A-Za-z0-9_]{1,100}$")]
-Last4 = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}$")]
-Brand = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+CardToken = Annotated[str, msgspec.Meta(pattern=whole("tok_[A-Za-z0-9_]{1,100}"))]
+Last4 = Annotated[str, msgspec.Meta(pattern=whole("[0-9]{4}"))]
+Brand = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_NUL)]
 ExpMonth = Annotated[int, msgspec.Meta(ge=1, le=12)]
 ExpYear = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
 AccountTypeName = Literal["prepaid", "postpaid"]
 RoleName = Literal["emp", "support", "auditor"]
+# Read by api/idempotency.py before the handler runs; declared on each POST for the OpenAPI document.
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="the same key and body again return the first response; another body: 409",
+    ),
+]
 
 
 class Request(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -147,13 +184,13 @@ class BalanceOut(msgspec.Struct, frozen=True):
     as_of: datetime
 
 
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=whole("[A-Za-z0-9][A-Za-z0-9_.-]*"))]
 PriceMinor = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT_MINOR)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
-SessionId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+SessionId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 EnergyWh = Annotated[int, msgspec.Meta(ge=0, le=10**9)]
 BillingDay = Annotated[int, msgspec.Meta(ge=1, le=31)]
-Location = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Location = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 
 
 class PackageIn(Request, frozen=True, forbid_unknown_fields=True):
@@ -389,9 +426,20 @@ class InvoicePage(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
+# Something besides whitespace, as `str.strip` sees it (the explicit class keeps ECMA's `\s` in line).
+REASON = r"^[^\x00]*[^\s\x00\x1c-\x1f\x85\ufeff][^\x00]*$"
+
+
 class AdjustmentIn(Request, frozen=True, forbid_unknown_fields=True):
-    amount_minor: Annotated[int, msgspec.Meta(ge=-MAX_AMOUNT_MINOR, le=MAX_AMOUNT_MINOR)]
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    amount_minor: Annotated[
+        int,
+        msgspec.Meta(
+            ge=-MAX_AMOUNT_MINOR,
+            le=MAX_AMOUNT_MINOR,
+            extra_json_schema={"description": "signed, not 0", "extra": {"not": {"const": 0}}},
+        ),
+    ]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=REASON)]
 
 
 class AdjustmentOut(msgspec.Struct, frozen=True):
@@ -447,3 +495,33 @@ class VerificationOut(msgspec.Struct, frozen=True):
     streams_checked: int
     events_checked: int
     problems: list[VerificationProblemOut]
+
+
+# msgspec bound -> OpenAPI keyword, for the bounds Litestar drops from optional fields when 0.
+ZERO_BOUNDS = {"ge": "minimum", "gt": "exclusive_minimum", "le": "maximum", "lt": "exclusive_maximum"}
+
+
+class StrictStructSchemaPlugin(StructSchemaPlugin):
+    """Documents a request struct as strictly as it is decoded: Litestar leaves out its
+    `forbid_unknown_fields` (an unknown field is a 400) and, on an optional field, a bound of 0
+    (`threshold_minor >= 0`)."""
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        struct_type = field_definition.type_
+        if struct_type.__struct_config__.forbid_unknown_fields:
+            schema.additional_properties = False
+        info = msgspec.inspect.type_info(struct_type)
+        assert isinstance(info, msgspec.inspect.StructType)
+        for field in info.fields:
+            optional = field.type
+            if not isinstance(optional, msgspec.inspect.UnionType):
+                continue
+            constrained = next((t for t in optional.types if isinstance(t, msgspec.inspect.IntType)), None)
+            documented = (schema.properties or {}).get(field.encode_name)
+            if constrained is None or not isinstance(documented, Schema):
+                continue
+            for bound, keyword in ZERO_BOUNDS.items():
+                if getattr(constrained, bound) == 0 and getattr(documented, keyword) is None:
+                    setattr(documented, keyword, 0)
+        return schema

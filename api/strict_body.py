@@ -3,6 +3,7 @@ wrong type is a 400. This hook decodes each body again, strictly, against the ha
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -18,10 +19,30 @@ async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
         return
     body = await request.body()
     try:
-        msgspec.json.decode(body, type=parameter.annotation, strict=True)
+        decoded = msgspec.json.decode(body, type=parameter.annotation, strict=True)
     except msgspec.ValidationError as error:
         message = str(error)
         field = field_from_message(message) or "body"
         raise ValidationFailed(f"{field}: {message.split(' - at ')[0]}", field=field) from None
     except msgspec.DecodeError as error:
         raise ValidationFailed(f"body: not valid JSON ({error})", field="body") from None
+    beyond = instant_beyond_utc(decoded)
+    if beyond is not None:
+        raise ValidationFailed(f"{beyond}: the instant is outside the years 1 to 9999 in UTC", field=beyond)
+
+
+def instant_beyond_utc(value: Any, path: str = "") -> str | None:
+    """The field of the first instant with no UTC equivalent ("0001-01-01T00:00:00+14:00"):
+    PostgreSQL would store it, and no reader of that row could load it again."""
+    if isinstance(value, datetime):
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            return path or "body"
+        return None
+    if isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            found = instant_beyond_utc(getattr(value, name), f"{path}.{name}" if path else name)
+            if found:
+                return found
+    return None

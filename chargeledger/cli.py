@@ -14,6 +14,7 @@ from chargeledger.config import Settings
 from chargeledger.database import resolve_database_url
 from chargeledger.logs import configure_logging
 from chargeledger.system import build_system
+from commands.session_batcher import SessionBatcher
 from migrations import migrate
 from scheduler.schedule import schedules_from_env
 
@@ -90,7 +91,9 @@ def _serve(settings: Settings, database_url: str, host: str, port: int) -> int:
         run_job=system.run_job,
         database_url=database_url,
         chain_key=system.chain_key,
+        session_batcher=SessionBatcher(system.services),
         write_wait_timeout=settings.write_wait_timeout,
+        rate_limits=settings.rate_limits,
     )
     app = create_app(ctx, log_formatter="chargeledger.logs.JsonFormatter")
     print(f"chargeledger serving on http://{host}:{port}  (OpenAPI: http://{host}:{port}/schema)")

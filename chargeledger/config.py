@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from api.rate_limit import DEFAULT_RATE_LIMITS, RateLimit, parse_rate_limit
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,7 @@ class Settings:
     hmac_key: str | None = None
     pool_size: int = 8
     write_wait_timeout: float = 10.0
+    rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -32,4 +36,16 @@ class Settings:
             payment_gateway=env.get("CHARGELEDGER_PAYMENT_GATEWAY", "simulated"),
             hmac_key=env.get("CHARGELEDGER_HMAC_KEY") or None,
             pool_size=int(env.get("CHARGELEDGER_POOL_SIZE", "8")),
+            rate_limits=rate_limits_from(env),
         )
+
+
+def rate_limits_from(env: Mapping[str, str]) -> dict[str, RateLimit]:
+    """CHARGELEDGER_RATE_LIMIT_<ROLE>: `RATE[,BURST]` per key and second, or `off`; else the default."""
+    limits: dict[str, RateLimit] = {}
+    for role, default in DEFAULT_RATE_LIMITS.items():
+        configured = env.get(f"CHARGELEDGER_RATE_LIMIT_{role.upper()}")
+        limit = default if configured is None else parse_rate_limit(configured)
+        if limit is not None:
+            limits[role] = limit
+    return limits

@@ -47,7 +47,7 @@ class ConnectionParams:
             # Bounded waits: a stuck lock or an abandoned transaction must not hang a request.
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_CONNECT_TIMEOUT": "3",
         }
 
 

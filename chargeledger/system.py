@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 from chargeledger.database import ConnectionParams
 from commands.application import Ledger
 from commands.event_chain import HashChainedRecorder
+from commands.fail_fast import FailFastAggregateRecorder
 from commands.jobs import JobRun, run_job
 from commands.mail import MailWorker, SmtpMailer
 from commands.payment_worker import PendingPaymentWorker
@@ -188,6 +189,10 @@ def build_system(
     ledger = Ledger(env=env)
     recorder = ledger.recorder
     assert isinstance(recorder, HashChainedRecorder)
+    if ledger.snapshots is not None:
+        # The library offers no setting for the snapshot recorder's class; it is the same
+        # recorder with shorter retries, so the instance can take the subclass as it is.
+        ledger.snapshots.recorder.__class__ = FailFastAggregateRecorder
     recorder.chain_key = hmac_key.encode() if hmac_key else None
     pool = ConnectionPool(
         database_url,

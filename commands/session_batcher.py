@@ -15,6 +15,9 @@ from concurrent.futures import Future
 from typing import Any
 from uuid import UUID
 
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
+
 from commands.application import position_of
 from commands.messages import RecordSession
 from commands.sessions import check_session, record_session
@@ -68,6 +71,11 @@ class SessionBatcher:
     def _record(self, batch: list[Item]) -> None:
         try:
             outcomes = self._record_together([cmd for cmd, _ in batch])
+        except (OperationalError, InterfaceError, psycopg.OperationalError) as unavailable:
+            # The database is away: every session of the batch gets that answer at once.
+            for _, future in batch:
+                future.set_exception(unavailable)
+            return
         except Exception:
             for cmd, future in batch:
                 try:

@@ -6,6 +6,8 @@ even across processes, because the key is the primary key of its charges table.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 
 from psycopg_pool import ConnectionPool
@@ -31,9 +33,17 @@ CHARGE_DECLINES: dict[str, str] = {
 }
 
 
+# Seconds a charge takes after the charge is recorded on the card's side: for crash tests, which
+# kill the process while the card is charged and the outcome not yet recorded. Default 0.
+DELAY_VARIABLE = "CHARGELEDGER_SIMULATED_GATEWAY_DELAY_SECONDS"
+
+
 class SimulatedGateway:
-    def __init__(self, pool: ConnectionPool) -> None:
+    def __init__(self, pool: ConnectionPool, *, delay_seconds: float | None = None) -> None:
         self._pool = pool
+        self.delay_seconds = (
+            float(os.environ.get(DELAY_VARIABLE) or 0) if delay_seconds is None else delay_seconds
+        )
 
     def verify_card(self, token: str) -> CardVerification:
         if token not in ATTACH_RULES:
@@ -67,4 +77,6 @@ class SimulatedGateway:
                 (idempotency_key,),
             ).fetchone()
         assert row is not None
+        if self.delay_seconds > 0:
+            time.sleep(self.delay_seconds)
         return ChargeResult(approved=row[1], charge_id=row[0], decline_code=row[2])

@@ -87,6 +87,9 @@ class ProjectionWorker:
         recorder = self.app.recorder
         topics = list(self.projection.topics)
         position = self.projection.position(app_name)
+        # The tracked position, also when there is nothing to apply (a restart at the head):
+        # /health reports lag from it.
+        self.status.position = position
         self.progress.advance(self.name, position)
         while True:
             if topics:

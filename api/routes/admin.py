@@ -12,7 +12,8 @@ from litestar.params import FromPath, JSONBody
 from api.auth import admin_only
 from api.context import ApiContext
 from api.keys import issue_key
-from api.schemas import ApiKeyIn, ApiKeyOut, AutoTopUpDefaults, EmpIn, EmpOut
+from api.problems import problems
+from api.schemas import ApiKeyIn, ApiKeyOut, AutoTopUpDefaults, EmpIn, EmpOut, IdempotencyKey
 from commands.messages import RegisterEmp
 from domain.aggregates.emp import (
     DEFAULT_AUTO_TOP_UP_AMOUNT_MINOR,
@@ -21,9 +22,19 @@ from domain.aggregates.emp import (
 from domain.money import check_currency
 
 
-@post("/v1/emps", guards=[admin_only], sync_to_thread=True, status_code=201, tags=["administration"])
+@post(
+    "/v1/emps",
+    guards=[admin_only],
+    sync_to_thread=True,
+    status_code=201,
+    tags=["administration"],
+    responses=problems(409, 413),
+)
 def create_emp(
-    data: JSONBody[EmpIn], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+    data: JSONBody[EmpIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> EmpOut:
     check_currency(data.currency)
     defaults = data.auto_top_up or AutoTopUpDefaults(
@@ -55,9 +66,13 @@ def create_emp(
     sync_to_thread=True,
     status_code=201,
     tags=["administration"],
+    responses=problems(404, 409, 413),
 )
 def create_api_key(
-    emp_id: FromPath[UUID], data: JSONBody[ApiKeyIn], ctx: NamedDependency[ApiContext]
+    emp_id: FromPath[UUID],
+    data: JSONBody[ApiKeyIn],
+    ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> ApiKeyOut:
     ctx.services.ledger.get_emp(emp_id)  # not-found for an unknown EMP
     key = issue_key(ctx.pool, emp_id, data.role)

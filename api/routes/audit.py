@@ -9,11 +9,12 @@ from litestar.di import NamedDependency
 
 from api.auth import auditors
 from api.context import ApiContext
+from api.problems import problems
 from api.schemas import VerificationOut, VerificationProblemOut
 from projections.verification import verify
 
 
-@get("/v1/audit/verify", guards=[auditors], sync_to_thread=True, tags=["audit"])
+@get("/v1/audit/verify", guards=[auditors], sync_to_thread=True, tags=["audit"], responses=problems())
 def verify_ledger(request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]) -> VerificationOut:
     """An auditor key checks its EMP's streams; the admin key checks all of them."""
     principal = request.user

@@ -6,20 +6,34 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody
 
 from api.auth import emp_only, readers
 from api.context import ApiContext
-from api.pagination import Limit, decode_cursor, encode_cursor
-from api.schemas import PackageIn, PackageOut, PackagePage
+from api.pagination import Limit, decode_cursor, encode_cursor, text
+from api.problems import problems
+from api.schemas import IdempotencyKey, PackageIn, PackageOut, PackagePage
 from commands.messages import DefinePackage
 from domain.errors import NotFound
 from projections import queries
 
 
-@post("/v1/packages", guards=[emp_only], sync_to_thread=True, tags=["catalog"])
+@post(
+    "/v1/packages",
+    guards=[emp_only],
+    sync_to_thread=True,
+    tags=["catalog"],
+    responses={
+        **problems(409, 413, 422),
+        200: ResponseSpec(PackageOut, description="the same package again: nothing new recorded"),
+    },
+)
 def define_package(
-    data: JSONBody[PackageIn], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+    data: JSONBody[PackageIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[PackageOut]:
     principal = request.user
     outcome = ctx.execute(
@@ -40,14 +54,14 @@ def define_package(
     return Response(PackageOut.from_row(row), status_code=201 if outcome.created else 200)
 
 
-@get("/v1/packages", guards=[readers], sync_to_thread=True, tags=["catalog"])
+@get("/v1/packages", guards=[readers], sync_to_thread=True, tags=["catalog"], responses=problems())
 def list_packages(
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
     limit: Limit = 50,
     cursor: FromQuery[str | None] = None,
 ) -> PackagePage:
-    after = decode_cursor(cursor, 1)[0] if cursor else None
+    after = decode_cursor(cursor, text)[0] if cursor else None
     rows = queries.packages_page(ctx.pool, request.user.emp_id, limit=limit + 1, after=after)
     items = [PackageOut.from_row(row) for row in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1]["code"]) if len(rows) > limit else None

@@ -7,11 +7,13 @@ from uuid import UUID
 
 from litestar import Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.auth import emp_only, readers
 from api.context import ApiContext
-from api.pagination import Limit, decode_cursor, encode_cursor
+from api.pagination import Limit, decode_cursor, encode_cursor, identifier, instant, position
+from api.problems import problems
 from api.schemas import (
     AuthorizationOut,
     AutoTopUpIn,
@@ -19,6 +21,7 @@ from api.schemas import (
     CustomerIn,
     CustomerOut,
     CustomerPage,
+    IdempotencyKey,
     TopUpIn,
     TopUpOut,
     TransactionOut,
@@ -45,9 +48,21 @@ def customer_out(
     return CustomerOut.from_row(row)
 
 
-@post("/v1/customers", guards=[emp_only], sync_to_thread=True, tags=["customers"])
+@post(
+    "/v1/customers",
+    guards=[emp_only],
+    sync_to_thread=True,
+    tags=["customers"],
+    responses={
+        **problems(409, 413),
+        200: ResponseSpec(CustomerOut, description="the same external_ref and data again: that customer"),
+    },
+)
 def register_customer(
-    data: JSONBody[CustomerIn], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+    data: JSONBody[CustomerIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[CustomerOut]:
     principal = request.user
     outcome = ctx.execute(
@@ -64,14 +79,14 @@ def register_customer(
     return Response(body, status_code=201 if outcome.created else 200)
 
 
-@get("/v1/customers", guards=[readers], sync_to_thread=True, tags=["customers"])
+@get("/v1/customers", guards=[readers], sync_to_thread=True, tags=["customers"], responses=problems())
 def list_customers(
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
     limit: Limit = 50,
     cursor: FromQuery[str | None] = None,
 ) -> CustomerPage:
-    after = tuple(decode_cursor(cursor, 2)) if cursor else None
+    after = tuple(decode_cursor(cursor, instant, identifier)) if cursor else None
     rows = queries.customers_page(ctx.pool, request.user.emp_id, limit=limit + 1, after=after)  # type: ignore[arg-type]
     items = [CustomerOut.from_row(row) for row in rows[:limit]]
     next_cursor = None
@@ -81,7 +96,13 @@ def list_customers(
     return CustomerPage(items=items, next_cursor=next_cursor)
 
 
-@get("/v1/customers/{customer_id:uuid}", guards=[readers], sync_to_thread=True, tags=["customers"])
+@get(
+    "/v1/customers/{customer_id:uuid}",
+    guards=[readers],
+    sync_to_thread=True,
+    tags=["customers"],
+    responses=problems(404),
+)
 def get_customer(
     customer_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> CustomerOut:
@@ -93,6 +114,7 @@ def get_customer(
     guards=[emp_only],
     sync_to_thread=True,
     tags=["customers"],
+    responses=problems(402, 404, 413),
 )
 def store_payment_card(
     customer_id: FromPath[UUID],
@@ -112,6 +134,7 @@ def store_payment_card(
     sync_to_thread=True,
     status_code=200,
     tags=["customers"],
+    responses=problems(404),
 )
 def remove_payment_card(
     customer_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
@@ -126,6 +149,7 @@ def remove_payment_card(
     guards=[emp_only],
     sync_to_thread=True,
     tags=["customers"],
+    responses=problems(404, 413, 422),
 )
 def set_auto_top_up(
     customer_id: FromPath[UUID],
@@ -163,12 +187,14 @@ ROUTES = [
     sync_to_thread=True,
     status_code=201,
     tags=["customers"],
+    responses=problems(402, 404, 409, 413, 422),
 )
 def top_up(
     customer_id: FromPath[UUID],
     data: JSONBody[TopUpIn],
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> TopUpOut:
     principal = request.user
     outcome = ctx.execute(
@@ -177,7 +203,7 @@ def top_up(
             customer_id=customer_id,
             amount_minor=data.amount_minor,
             actor=principal.actor,
-            request_key=request.headers.get("idempotency-key"),
+            request_key=idempotency_key,
         )
     )
     return TopUpOut(
@@ -191,9 +217,13 @@ def top_up(
     sync_to_thread=True,
     status_code=200,
     tags=["customers"],
+    responses=problems(404, 409, 413),
 )
 def authorize(
-    customer_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+    customer_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> AuthorizationOut:
     """OCPI semantics: postpaid ALLOWED; prepaid ALLOWED only while the balance is above zero."""
     customer = ctx.services.ledger.get_customer(customer_id, request.user.emp_id)
@@ -207,6 +237,7 @@ def authorize(
     guards=[readers],
     sync_to_thread=True,
     tags=["ledger"],
+    responses=problems(404),
 )
 def list_transactions(
     customer_id: FromPath[UUID],
@@ -217,7 +248,7 @@ def list_transactions(
 ) -> TransactionPage:
     emp_id = request.user.emp_id
     customer_out(ctx, emp_id, customer_id)  # not-found for another EMP's customer
-    after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+    after = decode_cursor(cursor, position)[0] if cursor else 0
     rows = queries.transactions_page(ctx.pool, emp_id, customer_id, limit=limit + 1, after=after)
     items = [TransactionOut.from_row(row) for row in rows[:limit]]
     next_cursor = encode_cursor(str(rows[limit - 1]["sequence"])) if len(rows) > limit else None

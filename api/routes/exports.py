@@ -2,22 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Request, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from api.auth import readers
 from api.context import ApiContext
 from api.instants import parse_instant
+from api.problems import problems
 from domain.errors import InvalidPeriod
 from projections.exports import export
 
 BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
-FromInstant = Annotated[str | None, QueryParameter(query="from", description="RFC 3339 instant, inclusive")]
+FromInstant = Annotated[
+    str | None,
+    QueryParameter(
+        query="from",
+        description="RFC 3339 instant, inclusive",
+        schema_extra={"format": OpenAPIFormat.DATE_TIME},
+    ),
+]
+ToInstant = Annotated[
+    str | None,
+    QueryParameter(
+        description="RFC 3339 instant, exclusive", schema_extra={"format": OpenAPIFormat.DATE_TIME}
+    ),
+]
+
+
+@dataclass
+class ExportOperation(Operation):
+    """One ResponseSpec names one media type; an export answers CSV or, on request, NDJSON."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if ok is not None and not isinstance(ok, Reference) and ok.content is not None:
+            ok.content["application/x-ndjson"] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
 
 
 def _stream(
@@ -36,24 +63,54 @@ def _stream(
     )
 
 
-@get("/v1/exports/sessions", guards=[readers], sync_to_thread=True, tags=["exports"])
+@get(
+    "/v1/exports/sessions",
+    guards=[readers],
+    sync_to_thread=True,
+    tags=["exports"],
+    operation_class=ExportOperation,
+    responses={
+        **problems(422),
+        200: ResponseSpec(
+            str,
+            description="CSV, or NDJSON with format=ndjson",
+            media_type="text/csv",
+            generate_examples=False,
+        ),
+    },
+)
 def export_sessions(
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
     from_: FromInstant = None,
-    to: FromQuery[str | None] = None,
+    to: ToInstant = None,
     format: FromQuery[Literal["csv", "ndjson"]] = "csv",
 ) -> Stream:
     """Sessions that ended in [from, to), oldest first."""
     return _stream("sessions", request, ctx, from_, to, format)
 
 
-@get("/v1/exports/transactions", guards=[readers], sync_to_thread=True, tags=["exports"])
+@get(
+    "/v1/exports/transactions",
+    guards=[readers],
+    sync_to_thread=True,
+    tags=["exports"],
+    operation_class=ExportOperation,
+    responses={
+        **problems(422),
+        200: ResponseSpec(
+            str,
+            description="CSV, or NDJSON with format=ndjson",
+            media_type="text/csv",
+            generate_examples=False,
+        ),
+    },
+)
 def export_transactions(
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
     from_: FromInstant = None,
-    to: FromQuery[str | None] = None,
+    to: ToInstant = None,
     format: FromQuery[Literal["csv", "ndjson"]] = "csv",
 ) -> Stream:
     """Balance movements recorded in [from, to), in recording order."""

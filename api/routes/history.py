@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.openapi.spec import OpenAPIFormat
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.auth import readers, support_or_emp
 from api.context import ApiContext
 from api.instants import parse_instant
-from api.pagination import Limit, decode_cursor, encode_cursor
+from api.pagination import Limit, decode_cursor, encode_cursor, position
+from api.problems import problems
 from api.routes.customers import customer_out
 from api.routes.subscriptions import subscription_out
 from api.schemas import (
@@ -24,14 +26,22 @@ from api.schemas import (
     EventPage,
     ExplanationLineOut,
     ExplanationOut,
+    IdempotencyKey,
 )
 from commands.messages import RecordAdjustment
 from domain.explanation import event_data, explain
 from projections import queries
 
+AtInstant = Annotated[
+    str | None,
+    QueryParameter(
+        description="RFC 3339 instant; default: now", schema_extra={"format": OpenAPIFormat.DATE_TIME}
+    ),
+]
+
 
 def event_page(ctx: ApiContext, stream_id: UUID, limit: int, cursor: str | None) -> EventPage:
-    after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+    after = decode_cursor(cursor, position)[0] if cursor else 0
     events: list[Any] = list(ctx.services.ledger.events.get(stream_id, gt=after, limit=limit + 1))
     items = [
         EventOut(e.originator_version, type(e).__name__, e.timestamp, event_data(e)) for e in events[:limit]
@@ -40,7 +50,13 @@ def event_page(ctx: ApiContext, stream_id: UUID, limit: int, cursor: str | None)
     return EventPage(items=items, next_cursor=next_cursor)
 
 
-@get("/v1/customers/{customer_id:uuid}/events", guards=[readers], sync_to_thread=True, tags=["ledger"])
+@get(
+    "/v1/customers/{customer_id:uuid}/events",
+    guards=[readers],
+    sync_to_thread=True,
+    tags=["ledger"],
+    responses=problems(404),
+)
 def customer_events(
     customer_id: FromPath[UUID],
     request: Request[Any, Any, Any],
@@ -53,7 +69,11 @@ def customer_events(
 
 
 @get(
-    "/v1/subscriptions/{subscription_id:uuid}/events", guards=[readers], sync_to_thread=True, tags=["ledger"]
+    "/v1/subscriptions/{subscription_id:uuid}/events",
+    guards=[readers],
+    sync_to_thread=True,
+    tags=["ledger"],
+    responses=problems(404),
 )
 def subscription_events(
     subscription_id: FromPath[UUID],
@@ -66,12 +86,18 @@ def subscription_events(
     return event_page(ctx, subscription_id, limit, cursor)
 
 
-@get("/v1/customers/{customer_id:uuid}/balance", guards=[readers], sync_to_thread=True, tags=["ledger"])
+@get(
+    "/v1/customers/{customer_id:uuid}/balance",
+    guards=[readers],
+    sync_to_thread=True,
+    tags=["ledger"],
+    responses=problems(404),
+)
 def get_balance(
     customer_id: FromPath[UUID],
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
-    at: FromQuery[str | None] = None,
+    at: AtInstant = None,
 ) -> BalanceOut:
     """The balance now, or as the ledger had recorded it at the instant `at`."""
     customer = customer_out(ctx, request.user.emp_id, customer_id)
@@ -87,12 +113,13 @@ def get_balance(
     guards=[readers],
     sync_to_thread=True,
     tags=["ledger"],
+    responses=problems(404),
 )
 def explain_balance(
     customer_id: FromPath[UUID],
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
-    at: FromQuery[str | None] = None,
+    at: AtInstant = None,
 ) -> ExplanationOut:
     customer = customer_out(ctx, request.user.emp_id, customer_id)
     instant = parse_instant(at, "at") or datetime.now(UTC)
@@ -107,12 +134,14 @@ def explain_balance(
     sync_to_thread=True,
     status_code=201,
     tags=["ledger"],
+    responses=problems(404, 409, 413),
 )
 def record_adjustment(
     customer_id: FromPath[UUID],
     data: JSONBody[AdjustmentIn],
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> AdjustmentOut:
     principal = request.user
     outcome = ctx.execute(
@@ -122,7 +151,7 @@ def record_adjustment(
             amount_minor=data.amount_minor,
             reason=data.reason,
             actor=principal.actor,
-            request_key=request.headers.get("idempotency-key"),
+            request_key=idempotency_key,
         )
     )
     return AdjustmentOut(

@@ -11,13 +11,14 @@ from litestar.params import FromPath, FromQuery
 
 from api.auth import readers
 from api.context import ApiContext
-from api.pagination import Limit, decode_cursor, encode_cursor
+from api.pagination import Limit, decode_cursor, encode_cursor, position
+from api.problems import problems
 from api.schemas import InvoiceOut, InvoicePage
 from domain.errors import NotFound
 from projections import queries
 
 
-@get("/v1/invoices", guards=[readers], sync_to_thread=True, tags=["invoices"])
+@get("/v1/invoices", guards=[readers], sync_to_thread=True, tags=["invoices"], responses=problems())
 def list_invoices(
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
@@ -25,7 +26,7 @@ def list_invoices(
     limit: Limit = 50,
     cursor: FromQuery[str | None] = None,
 ) -> InvoicePage:
-    after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+    after = decode_cursor(cursor, position)[0] if cursor else 0
     rows = queries.invoices_page(
         ctx.pool, request.user.emp_id, customer_id=customer_id, limit=limit + 1, after=after
     )
@@ -34,7 +35,13 @@ def list_invoices(
     return InvoicePage(items=items, next_cursor=next_cursor)
 
 
-@get("/v1/invoices/{invoice_id:uuid}", guards=[readers], sync_to_thread=True, tags=["invoices"])
+@get(
+    "/v1/invoices/{invoice_id:uuid}",
+    guards=[readers],
+    sync_to_thread=True,
+    tags=["invoices"],
+    responses=problems(404),
+)
 def get_invoice(
     invoice_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> InvoiceOut:

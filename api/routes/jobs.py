@@ -10,17 +10,26 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.auth import admin_only
 from api.context import ApiContext
-from api.pagination import Limit, decode_cursor, encode_cursor
-from api.schemas import JobName, JobRunIn, JobRunOut, JobRunPage
+from api.pagination import Limit, decode_cursor, encode_cursor, identifier, instant
+from api.problems import problems
+from api.schemas import IdempotencyKey, JobName, JobRunIn, JobRunOut, JobRunPage
 from projections import queries
 
 
-@post("/v1/jobs/{job:str}/runs", guards=[admin_only], sync_to_thread=True, status_code=200, tags=["jobs"])
+@post(
+    "/v1/jobs/{job:str}/runs",
+    guards=[admin_only],
+    sync_to_thread=True,
+    status_code=200,
+    tags=["jobs"],
+    responses=problems(409, 413),
+)
 def run_job(
     job: FromPath[JobName],
     data: JSONBody[JobRunIn],
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> JobRunOut:
     run = ctx.run_job(job, data.as_of, request.user.actor)
     return JobRunOut(
@@ -36,11 +45,11 @@ def run_job(
     )
 
 
-@get("/v1/jobs/runs", guards=[admin_only], sync_to_thread=True, tags=["jobs"])
+@get("/v1/jobs/runs", guards=[admin_only], sync_to_thread=True, tags=["jobs"], responses=problems())
 def list_job_runs(
     ctx: NamedDependency[ApiContext], limit: Limit = 50, cursor: FromQuery[str | None] = None
 ) -> JobRunPage:
-    before = tuple(decode_cursor(cursor, 2)) if cursor else None
+    before = tuple(decode_cursor(cursor, instant, identifier)) if cursor else None
     rows = queries.job_runs_page(ctx.pool, limit=limit + 1, before=before)  # type: ignore[arg-type]
     items = [JobRunOut.from_row(row) for row in rows[:limit]]
     next_cursor = None

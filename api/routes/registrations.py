@@ -10,16 +10,27 @@ from litestar.params import JSONBody
 
 from api.auth import emp_only
 from api.context import ApiContext
+from api.problems import problems
 from api.routes.customers import customer_out
 from api.routes.subscriptions import subscription_out
-from api.schemas import RegistrationIn, RegistrationOut
+from api.schemas import IdempotencyKey, RegistrationIn, RegistrationOut
 from commands.messages import Register
 from domain.aggregates import PaymentCard
 
 
-@post("/v1/registrations", guards=[emp_only], sync_to_thread=True, status_code=201, tags=["customers"])
+@post(
+    "/v1/registrations",
+    guards=[emp_only],
+    sync_to_thread=True,
+    status_code=201,
+    tags=["customers"],
+    responses=problems(402, 404, 409, 413, 422),
+)
 def register(
-    data: JSONBody[RegistrationIn], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+    data: JSONBody[RegistrationIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> RegistrationOut:
     principal = request.user
     card = (

@@ -6,17 +6,31 @@ from typing import Any
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from api.auth import emp_only
 from api.context import ApiContext
-from api.schemas import SessionIn, SessionOut
+from api.problems import problems
+from api.schemas import IdempotencyKey, SessionIn, SessionOut
 from commands.messages import RecordSession
 
 
-@post("/v1/sessions", guards=[emp_only], sync_to_thread=True, tags=["sessions"])
+@post(
+    "/v1/sessions",
+    guards=[emp_only],
+    sync_to_thread=True,
+    tags=["sessions"],
+    responses={
+        **problems(404, 409, 413, 422),
+        200: ResponseSpec(SessionOut, description="the same session again: recorded once, charged once"),
+    },
+)
 def record_session(
-    data: JSONBody[SessionIn], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+    data: JSONBody[SessionIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[SessionOut]:
     principal = request.user
     outcome = ctx.execute(

@@ -11,7 +11,8 @@ from litestar.params import FromPath, JSONBody
 
 from api.auth import emp_only, readers
 from api.context import ApiContext
-from api.schemas import AcquireIn, SubscriptionIn, SubscriptionOut, SubscriptionPackageOut
+from api.problems import problems
+from api.schemas import AcquireIn, IdempotencyKey, SubscriptionIn, SubscriptionOut, SubscriptionPackageOut
 from commands.messages import CancelPackage, PurchasePackage, StartSubscription
 from domain.errors import NotFound
 from projections import queries
@@ -33,9 +34,18 @@ def package_out(
     return SubscriptionPackageOut.from_row(row)
 
 
-@post("/v1/subscriptions", guards=[emp_only], sync_to_thread=True, tags=["subscriptions"])
+@post(
+    "/v1/subscriptions",
+    guards=[emp_only],
+    sync_to_thread=True,
+    tags=["subscriptions"],
+    responses=problems(404, 409, 413, 422),
+)
 def start_subscription(
-    data: JSONBody[SubscriptionIn], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+    data: JSONBody[SubscriptionIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> SubscriptionOut:
     principal = request.user
     outcome = ctx.execute(
@@ -55,6 +65,7 @@ def start_subscription(
     guards=[readers],
     sync_to_thread=True,
     tags=["subscriptions"],
+    responses=problems(404),
 )
 def get_subscription(
     subscription_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
@@ -67,12 +78,14 @@ def get_subscription(
     guards=[emp_only],
     sync_to_thread=True,
     tags=["subscriptions"],
+    responses=problems(402, 404, 409, 413, 422),
 )
 def acquire_package(
     subscription_id: FromPath[UUID],
     data: JSONBody[AcquireIn],
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
 ) -> SubscriptionPackageOut:
     principal = request.user
     outcome = ctx.execute(
@@ -81,7 +94,7 @@ def acquire_package(
             subscription_id=subscription_id,
             package=data.package,
             actor=principal.actor,
-            request_key=request.headers.get("idempotency-key"),
+            request_key=idempotency_key,
         )
     )
     return package_out(ctx, principal.emp_id, subscription_id, outcome.id)
@@ -93,6 +106,7 @@ def acquire_package(
     sync_to_thread=True,
     status_code=200,
     tags=["subscriptions"],
+    responses=problems(404, 422),
 )
 def cancel_package(
     subscription_id: FromPath[UUID],

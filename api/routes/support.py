@@ -18,7 +18,7 @@ from api.context import ApiContext
 from api.instants import parse_instant
 from api.keys import Principal, authenticate
 from api.support_chart import balance_chart
-from domain.errors import NotFound
+from domain.errors import NotFound, ValidationFailed
 from domain.explanation import Line, explain
 from domain.money import format_amount
 from projections import queries
@@ -48,6 +48,8 @@ def search_page(
     if principal is None:
         return login_page()
     assert principal.emp_id is not None
+    if "\x00" in q:
+        raise ValidationFailed("q: the search text holds a NUL character", field="q")  # PostgreSQL refuses it
     rows = queries.search_customers(ctx.pool, principal.emp_id, q.strip()) if q.strip() else []
     customers = [
         {**row, "balance": format_amount(row["balance_minor"], row["currency"].strip())} for row in rows

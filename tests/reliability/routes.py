@@ -1,0 +1,273 @@
+"""Every route the service offers, who may call it, and a valid call of it on a seeded EMP.
+
+The roles matrix and the fuzzing both walk this table; a test checks it against the OpenAPI
+document, so a new route cannot be left out of either.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.conftest import ServedApp, Tenant, make_tenant
+from tests.e2e.ledger_story import CARD, customer, define_catalog, session, subscribe
+
+READERS = frozenset({"emp", "support", "auditor"})
+EMP = frozenset({"emp"})
+ADMIN = frozenset({"admin"})
+PUBLIC = frozenset({"public"})
+
+
+@dataclass
+class World:
+    """An EMP with a catalog, customers, subscriptions, a session and an invoice; and another EMP."""
+
+    served: ServedApp
+    admin: httpx.Client
+    tenant: Tenant
+    other: Tenant
+    prepaid: dict[str, Any] = field(default_factory=dict)
+    postpaid: dict[str, Any] = field(default_factory=dict)
+    subscription: dict[str, Any] = field(default_factory=dict)
+    invoice_id: str = ""
+
+    def close(self) -> None:
+        self.tenant.close()
+        self.other.close()
+        self.admin.close()
+
+    def fresh_subscription(self) -> dict[str, Any]:
+        return subscribe(self.tenant, customer(self.tenant, "prepaid", card=CARD)["id"], "BASE-PRE")
+
+    def fresh_bolt_on(self) -> dict[str, str]:
+        subscription = self.fresh_subscription()
+        url = f"/v1/subscriptions/{subscription['id']}/packages"
+        acquired = self.tenant.emp.post(url, json={"package": "BOLT-PRE"})
+        assert acquired.status_code == 201, acquired.text
+        return {"subscription_id": subscription["id"], "package_id": acquired.json()["id"]}
+
+
+def build_world(served: ServedApp, *, invoiced: bool = True) -> World:
+    """`invoiced` runs the Invoice Production job, over every EMP of the database."""
+    admin = served.client(served.admin_token)
+    world = World(served, admin, make_tenant(served, admin), make_tenant(served, admin))
+    define_catalog(world.tenant)
+    world.prepaid = customer(world.tenant, "prepaid", card=CARD)
+    world.postpaid = customer(world.tenant, "postpaid", card=CARD)
+    world.subscription = subscribe(world.tenant, world.prepaid["id"], "BASE-PRE")
+    postpaid_subscription = subscribe(world.tenant, world.postpaid["id"], "BASE-POST")
+    assert session(world.tenant, world.prepaid["id"], 250).status_code == 201
+    assert session(world.tenant, world.postpaid["id"], 1234).status_code == 201
+    if not invoiced:
+        return world
+    started = datetime.fromisoformat(postpaid_subscription["started_at"].replace("Z", "+00:00"))
+    run = admin.post(
+        "/v1/jobs/invoice-production/runs", json={"as_of": (started + timedelta(days=33)).isoformat()}
+    )
+    assert run.status_code == 200, run.text
+    invoices = world.tenant.emp.get("/v1/invoices", params={"customer_id": world.postpaid["id"]}).json()
+    world.invoice_id = invoices["items"][0]["id"]
+    return world
+
+
+Call = tuple[dict[str, str], Any]  # path parameters, JSON body (None: no body)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    roles: frozenset[str]
+    success: int
+    call: Callable[[World], Call] = lambda world: ({}, None)
+    # The call names a resource of the seeded EMP: another EMP's key gets 404, never its data.
+    foreign: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def url(self, parameters: dict[str, str]) -> str:
+        return self.path.format(**parameters)
+
+    def expected_for(self, caller: str) -> int:
+        """The contract's status for a caller: a role, "nobody", "stranger" or "other-emp"."""
+        if self.roles == PUBLIC:
+            return self.success
+        if caller in ("nobody", "stranger"):
+            return 401
+        if caller == "other-emp":
+            if "emp" not in self.roles:
+                return 403
+            return 404 if self.foreign else self.success
+        return self.success if caller in self.roles else 403
+
+
+def _customer(world: World) -> Call:
+    return {"customer_id": world.prepaid["id"]}, None
+
+
+def _new_customer_body(world: World) -> Call:
+    return {}, {"name": "Ann Driver", "email": "ann@example.com", "account_type": "prepaid"}
+
+
+def _session_body(world: World) -> Call:
+    ended = datetime.now(UTC) - timedelta(minutes=1)
+    return {}, {
+        "session_id": f"S-{uuid.uuid4().hex[:12]}",
+        "customer_id": world.prepaid["id"],
+        "started_at": (ended - timedelta(minutes=30)).isoformat(),
+        "ended_at": ended.isoformat(),
+        "energy_wh": 9000,
+        "cost_minor": 10,
+    }
+
+
+def _card_holder(world: World) -> Call:
+    return {"customer_id": customer(world.tenant, "prepaid", card=CARD)["id"]}, None
+
+
+ROUTES = [
+    Route("POST", "/v1/emps", ADMIN, 201, lambda w: ({}, {"name": "Matrix EMP", "currency": "EUR"})),
+    Route(
+        "POST",
+        "/v1/emps/{emp_id}/api-keys",
+        ADMIN,
+        201,
+        lambda w: ({"emp_id": w.tenant.id}, {"role": "auditor"}),
+    ),
+    Route("GET", "/v1/customers", READERS, 200),
+    Route("POST", "/v1/customers", EMP, 201, _new_customer_body),
+    Route("GET", "/v1/customers/{customer_id}", READERS, 200, _customer, foreign=True),
+    Route(
+        "PUT",
+        "/v1/customers/{customer_id}/payment-card",
+        EMP,
+        200,
+        lambda w: (_customer(w)[0], CARD),
+        foreign=True,
+    ),
+    Route("DELETE", "/v1/customers/{customer_id}/payment-card", EMP, 200, _card_holder, foreign=True),
+    Route(
+        "PUT",
+        "/v1/customers/{customer_id}/auto-top-up",
+        EMP,
+        200,
+        lambda w: (_customer(w)[0], {"enabled": False}),
+        foreign=True,
+    ),
+    Route(
+        "POST",
+        "/v1/customers/{customer_id}/top-ups",
+        EMP,
+        201,
+        lambda w: (_customer(w)[0], {"amount_minor": 500}),
+        foreign=True,
+    ),
+    Route("POST", "/v1/customers/{customer_id}/authorize", EMP, 200, _customer, foreign=True),
+    Route("GET", "/v1/customers/{customer_id}/transactions", READERS, 200, _customer, foreign=True),
+    Route("GET", "/v1/packages", READERS, 200),
+    Route(
+        "POST",
+        "/v1/packages",
+        EMP,
+        201,
+        lambda w: (
+            {},
+            {
+                "code": f"P-{uuid.uuid4().hex[:8]}",
+                "name": "Night owl",
+                "kind": "bolt_on",
+                "recurring": False,
+                "payment": "any",
+                "price_minor": 300,
+            },
+        ),
+    ),
+    Route(
+        "POST",
+        "/v1/subscriptions",
+        EMP,
+        201,
+        lambda w: ({}, {"customer_id": customer(w.tenant, "prepaid")["id"], "base_package": "BASE-PRE"}),
+        foreign=True,
+    ),
+    Route(
+        "GET",
+        "/v1/subscriptions/{subscription_id}",
+        READERS,
+        200,
+        lambda w: ({"subscription_id": w.subscription["id"]}, None),
+        foreign=True,
+    ),
+    Route(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/packages",
+        EMP,
+        201,
+        lambda w: ({"subscription_id": w.fresh_subscription()["id"]}, {"package": "BOLT-PRE"}),
+        foreign=True,
+    ),
+    Route(
+        "DELETE",
+        "/v1/subscriptions/{subscription_id}/packages/{package_id}",
+        EMP,
+        200,
+        lambda w: (w.fresh_bolt_on(), None),
+        foreign=True,
+    ),
+    Route("POST", "/v1/sessions", EMP, 201, _session_body, foreign=True),
+    Route(
+        "POST",
+        "/v1/registrations",
+        EMP,
+        201,
+        lambda w: ({}, {"name": "Bo Driver", "email": "bo@example.com", "account_type": "postpaid"}),
+    ),
+    Route("GET", "/v1/customers/{customer_id}/events", READERS, 200, _customer, foreign=True),
+    Route(
+        "GET",
+        "/v1/subscriptions/{subscription_id}/events",
+        READERS,
+        200,
+        lambda w: ({"subscription_id": w.subscription["id"]}, None),
+        foreign=True,
+    ),
+    Route("GET", "/v1/customers/{customer_id}/balance", READERS, 200, _customer, foreign=True),
+    Route("GET", "/v1/customers/{customer_id}/balance/explain", READERS, 200, _customer, foreign=True),
+    Route(
+        "POST",
+        "/v1/customers/{customer_id}/adjustments",
+        frozenset({"emp", "support"}),
+        201,
+        lambda w: (_customer(w)[0], {"amount_minor": 100, "reason": "goodwill"}),
+        foreign=True,
+    ),
+    Route("GET", "/v1/exports/sessions", READERS, 200),
+    Route("GET", "/v1/exports/transactions", READERS, 200),
+    Route("GET", "/v1/audit/verify", frozenset({"auditor", "admin"}), 200),
+    Route("GET", "/v1/invoices", READERS, 200),
+    Route(
+        "GET",
+        "/v1/invoices/{invoice_id}",
+        READERS,
+        200,
+        lambda w: ({"invoice_id": w.invoice_id}, None),
+        foreign=True,
+    ),
+    Route(
+        "POST",
+        "/v1/jobs/{job}/runs",
+        ADMIN,
+        200,
+        lambda w: ({"job": "invoice-production"}, {"as_of": datetime.now(UTC).isoformat()}),
+    ),
+    Route("GET", "/v1/jobs/runs", ADMIN, 200),
+    Route("GET", "/health", PUBLIC, 200),
+    Route("GET", "/metrics", PUBLIC, 200),
+]

@@ -1,0 +1,179 @@
+"""Schemathesis against the served OpenAPI document, over real HTTP: no generated request gives
+a 5xx, and every answer (status, media type, headers, body) is one the document describes.
+
+Each operation gets schema-valid (positive) and schema-breaking (negative) requests, with every
+built-in check. Half the valid ones name the seeded EMP's real resources, so they reach the
+ledger's rules rather than stopping at 404. The traffic goes to a ledger of its own: a fuzzed
+batch job must not bill the other tests' customers.
+
+What the checks cannot ask of this API, by design, and so is relaxed (and only that):
+- A valid-looking request may break a ledger rule no schema can state (a base package must
+  recur, a session must end after it starts, a card may be declined): 402 and 422 are accepted
+  answers to schema-valid data.
+- JSON Schema counts 31.0 as an integer; the contract refuses it (money is never a float), so a
+  valid request's integral floats are sent as integers (test_hostile_input proves 31.0 -> 400).
+- A list cursor is opaque: only the cursors the API issued are valid, so a generated one is
+  refused (400) although its type is right; positive acceptance is not asked of those requests.
+- Unknown query parameters are ignored, as HTTP APIs commonly do (the contract refuses unknown
+  body fields): schemathesis is told not to add them to schema-breaking requests. It does not
+  generate or break the Authorization header either: the key is ours, and test_roles_matrix
+  covers every route with no key, a wrong key and each role.
+- Batch jobs catch up everything due up to `as_of` (docs/billing.md): a generated `as_of` in
+  the year 9999 over real subscriptions is centuries of billing, not a request. The job
+  operation is fuzzed on a ledger without subscriptions, where every run is instant.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import positive_data_acceptance
+from schemathesis.config import SchemathesisConfig
+
+from tests.conftest import ServedApp, make_tenant
+from tests.reliability.routes import ROUTES, World, build_world
+from tests.reliability.serving import ledger_of_its_own
+
+EXAMPLES_PER_MODE = 25
+CONFIG = {
+    "generation": {"allow-extra-parameters": False, "with-security-parameters": False},
+    "checks": {
+        "positive_data_acceptance": {
+            "expected-statuses": ["2xx", "401", "403", "404", "409", "429", "402", "422"],
+        }
+    },
+}
+ROLE_PREFERENCE = ("emp", "auditor", "support", "admin")
+BATCH_JOBS = "/v1/jobs/{job}/runs"
+TALLY: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module")
+def world(server_url: str) -> Iterator[World]:
+    with ledger_of_its_own(server_url) as served:
+        built = build_world(served)
+        yield built
+        built.close()
+
+
+@pytest.fixture(scope="module")
+def jobless_world(server_url: str) -> Iterator[World]:
+    """An EMP with customers and no subscription: a batch job has nothing to catch up."""
+    with ledger_of_its_own(server_url) as served, served.client(served.admin_token) as admin:
+        yield World(served, admin, make_tenant(served, admin), make_tenant(served, admin))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_tally() -> Iterator[None]:
+    yield
+    print(f"\nschemathesis: {sum(TALLY.values())} requests generated, by mode: {dict(TALLY)}")
+
+
+def schema_of(served: ServedApp) -> Any:
+    return schemathesis.openapi.from_url(
+        f"{served.base_url}/schema/openapi.json", config=SchemathesisConfig.from_dict(CONFIG)
+    )
+
+
+def real_resources(world: World) -> dict[str, list[str]]:
+    packages = world.subscription.get("packages", [])
+    return {
+        "customer_id": [world.prepaid.get("id", ""), world.postpaid.get("id", "")],
+        "subscription_id": [world.subscription.get("id", "")],
+        "package_id": [package["id"] for package in packages],
+        "invoice_id": [world.invoice_id],
+        "emp_id": [world.tenant.id],
+        "base_package": ["BASE-PRE", "BASE-POST"],
+        "package": ["BOLT-PRE", "BOLT-POST", "ONCE", "TOPUP-20"],
+    }
+
+
+def with_real_resources(case: Any, resources: dict[str, list[str]], rng: random.Random) -> None:
+    """Point a valid request at the seeded EMP's resources (values stay schema-valid)."""
+    for name in case.path_parameters or {}:
+        if resources.get(name) and all(resources[name]):
+            case.path_parameters[name] = rng.choice(resources[name])
+    if isinstance(case.body, dict):
+        for name in ("customer_id", "base_package", "package"):
+            if name in case.body and all(resources[name]):
+                case.body[name] = rng.choice(resources[name])
+
+
+def integers_for_integral_floats(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: integers_for_integral_floats(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [integers_for_integral_floats(item) for item in value]
+    return value
+
+
+def key_for(world: World, roles: frozenset[str]) -> str:
+    role = next(role for role in ROLE_PREFERENCE if role in roles)
+    return world.served.admin_token if role == "admin" else world.tenant.keys[role]
+
+
+def has_inputs(operation: Any) -> bool:
+    definition = operation.definition.raw
+    return bool(definition.get("parameters") or definition.get("requestBody"))
+
+
+def fuzz(operation: Any, mode: GenerationMode, world: World, headers: dict[str, str]) -> None:
+    resources = real_resources(world)
+
+    @given(case=operation.as_strategy(generation_mode=mode), real=st.booleans(), rng=st.randoms())
+    @settings(
+        max_examples=EXAMPLES_PER_MODE,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    def answered_as_documented(case: Any, real: bool, rng: random.Random) -> None:
+        excluded = []
+        if mode is GenerationMode.POSITIVE:
+            case.body = integers_for_integral_floats(case.body)  # see the module doc
+            if real:
+                with_real_resources(case, resources, rng)
+            if "cursor" in (case.query or {}):
+                excluded.append(positive_data_acceptance)  # opaque cursors: see the module doc
+        TALLY[mode.value] += 1
+        case.call_and_validate(base_url=world.served.base_url, headers=headers, excluded_checks=excluded)
+
+    answered_as_documented()
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.label)
+def test_generated_requests_get_documented_answers_and_never_a_server_error(
+    route: Any, server_url: str, request: pytest.FixtureRequest
+) -> None:
+    world: World = request.getfixturevalue("jobless_world" if route.path == BATCH_JOBS else "world")
+    operation = schema_of(world.served)[route.path][route.method]
+    headers = {} if route.roles == {"public"} else {"Authorization": f"Bearer {key_for(world, route.roles)}"}
+
+    fuzz(operation, GenerationMode.POSITIVE, world, headers)
+    try:
+        fuzz(operation, GenerationMode.NEGATIVE, world, headers)
+    except Unsatisfiable:
+        # Nothing to break in a request without parameters or body: no negative case exists.
+        assert not has_inputs(operation), route.label
+
+
+def test_options_names_every_method_a_path_serves(world: World) -> None:
+    document = httpx.get(f"{world.served.base_url}/schema/openapi.json").json()
+    resources = real_resources(world)
+    for path, operations in document["paths"].items():
+        url = path.format(job="invoice-production", **{name: values[0] for name, values in resources.items()})
+
+        allowed = httpx.options(f"{world.served.base_url}{url}").headers["allow"]
+
+        assert allowed == ", ".join(sorted({*(method.upper() for method in operations), "OPTIONS"})), path
