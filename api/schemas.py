@@ -10,7 +10,7 @@ import msgspec
 from litestar._openapi.schema_generation import SchemaCreator
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.spec import Schema
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 from litestar.typing import FieldDefinition
 
 from api.idempotency import MAX_KEY_LENGTH
@@ -53,8 +53,8 @@ RoleName = Literal["emp", "support", "auditor"]
 # Read by api/idempotency.py before the handler runs; declared on each POST for the OpenAPI document.
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         min_length=1,
         max_length=MAX_KEY_LENGTH,
         description="the same key and body again return the first response; another body: 409",

@@ -24,7 +24,7 @@ BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 FromInstant = Annotated[
     str | None,
     QueryParameter(
-        query="from",
+        name="from",
         description="RFC 3339 instant, inclusive",
         schema_extra={"format": OpenAPIFormat.DATE_TIME},
     ),
