@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from email import policy
@@ -13,6 +12,7 @@ from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import urlparse
 
+from commands.background import BackgroundWorker
 from commands.ports import Clock
 from domain.notifications import OutboxMail
 
@@ -61,7 +61,9 @@ class SmtpMailer:
             smtp.send_message(message)
 
 
-class MailWorker:
+class MailWorker(BackgroundWorker):
+    thread_name = "mail"
+
     def __init__(
         self,
         outbox: MailOutbox,
@@ -72,16 +74,13 @@ class MailWorker:
         first_retry_seconds: float = 1.0,
         max_retry_seconds: float = 300.0,
     ) -> None:
+        super().__init__(poll_seconds)
         self.outbox = outbox
         self.mailer = mailer
         self.clock = clock
-        self.poll_seconds = poll_seconds
         self.first_retry_seconds = first_retry_seconds
         self.max_retry_seconds = max_retry_seconds
         self.sent = 0
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def retry_after(self, attempts: int) -> float:
         return float(min(self.first_retry_seconds * 2 ** max(attempts - 1, 0), self.max_retry_seconds))
@@ -90,27 +89,3 @@ class MailWorker:
         sent = self.outbox.deliver_due(self.clock.now(), self.mailer.send, self.retry_after)
         self.sent += sent
         return sent
-
-    def wake(self, *_: object) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="mail", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=15)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.run_once()
-            except Exception:
-                logger.exception("mail worker failed; retrying")
-            self._wake.wait(self.poll_seconds)

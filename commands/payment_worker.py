@@ -5,11 +5,11 @@ several workers, or completing one payment twice, charges and credits once."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from commands.background import BackgroundWorker
 from commands.card_payments import complete_card_payment
 from commands.messages import CompleteCardPayment
 from commands.unit_of_work import Services
@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 ACTOR = "process:card-payments"
 
 
-class PendingPaymentWorker:
+class PendingPaymentWorker(BackgroundWorker):
+    thread_name = "card-payments"
+
     def __init__(
         self,
         services: Services,
@@ -28,30 +30,12 @@ class PendingPaymentWorker:
         recovery_after: timedelta = timedelta(seconds=30),
         poll_seconds: float = 0.5,
     ) -> None:
+        super().__init__(poll_seconds)
         self.services = services
         self.pending = pending
         self.recovery_after = recovery_after
-        self.poll_seconds = poll_seconds
         self.completed = 0
         self.failures = 0
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def wake(self, *_: object) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="card-payments", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
 
     def run_once(self) -> int:
         """Complete what is pending now; return how many payments were completed."""
@@ -69,13 +53,3 @@ class PendingPaymentWorker:
                 )
         self.completed += done
         return done
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.run_once()
-            except Exception:
-                logger.exception("card payment worker failed; retrying")
-                self._stop.wait(1.0)
-            self._wake.wait(self.poll_seconds)
