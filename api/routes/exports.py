@@ -63,21 +63,21 @@ def _stream(
     )
 
 
+EXPORT_RESPONSES = {
+    **problems(422),
+    200: ResponseSpec(
+        str, description="CSV, or NDJSON with format=ndjson", media_type="text/csv", generate_examples=False
+    ),
+}
+
+
 @get(
     "/v1/exports/sessions",
     guards=[readers],
     sync_to_thread=True,
     tags=["exports"],
     operation_class=ExportOperation,
-    responses={
-        **problems(422),
-        200: ResponseSpec(
-            str,
-            description="CSV, or NDJSON with format=ndjson",
-            media_type="text/csv",
-            generate_examples=False,
-        ),
-    },
+    responses=EXPORT_RESPONSES,
 )
 def export_sessions(
     request: Request[Any, Any, Any],
@@ -96,15 +96,7 @@ def export_sessions(
     sync_to_thread=True,
     tags=["exports"],
     operation_class=ExportOperation,
-    responses={
-        **problems(422),
-        200: ResponseSpec(
-            str,
-            description="CSV, or NDJSON with format=ndjson",
-            media_type="text/csv",
-            generate_examples=False,
-        ),
-    },
+    responses=EXPORT_RESPONSES,
 )
 def export_transactions(
     request: Request[Any, Any, Any],

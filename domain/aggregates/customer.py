@@ -283,6 +283,15 @@ class Customer(Aggregate):
         self.adjustments: dict[str, int] = {}
         self.uninvoiced_sessions: dict[str, dict[str, Any]] = {}
 
+    def _move(self, event_class: Any, amount_minor: int, **fields: Any) -> None:
+        """Record a balance movement: its signed amount and the balance it leaves."""
+        self.trigger_event(
+            event_class,
+            amount_minor=amount_minor,
+            balance_after_minor=self.balance_minor + amount_minor,
+            **fields,
+        )
+
     # --- card and consent -------------------------------------------------------------
 
     @property
@@ -367,15 +376,14 @@ class Customer(Aggregate):
         caused_by: str,
     ) -> None:
         """Every session is recorded, whatever the balance: the energy was delivered."""
-        self.trigger_event(
+        self._move(
             self.SessionCharged,
+            -cost_minor,
             session_id=session_id,
             started_at=started_at,
             ended_at=ended_at,
             energy_wh=energy_wh,
             location=location,
-            amount_minor=-cost_minor,
-            balance_after_minor=self.balance_minor - cost_minor,
             occurred_at=occurred_at,
             caused_by=caused_by,
         )
@@ -409,10 +417,9 @@ class Customer(Aggregate):
         self.request_auto_top_up_if_due(now=occurred_at, caused_by=caused_by)
 
     def _post_debit(self, *, amount_minor: int, **fields: Any) -> None:
-        self.trigger_event(
+        self._move(
             self.PrepaymentDebited,
-            amount_minor=-amount_minor,
-            balance_after_minor=self.balance_minor - amount_minor,
+            -amount_minor,
             **fields,
         )
 
@@ -424,12 +431,11 @@ class Customer(Aggregate):
         check_amount(amount_minor, "amount_minor", signed=True)
         if not reason.strip():
             raise ValidationFailed("reason must not be empty", field="reason")
-        self.trigger_event(
+        self._move(
             self.AdjustmentRecorded,
+            amount_minor,
             adjustment_id=adjustment_id,
             reason=reason.strip(),
-            amount_minor=amount_minor,
-            balance_after_minor=self.balance_minor + amount_minor,
             occurred_at=occurred_at,
             caused_by=caused_by,
         )
@@ -500,26 +506,24 @@ class Customer(Aggregate):
                 settled_by="card",
                 **when,
             )
-            self.trigger_event(
+            self._move(
                 self.PaymentTaken,
+                amount,
                 payment_id=payment_id,
                 charge_id=charge_id,
                 debit_id=debit_id,
-                amount_minor=amount,
-                balance_after_minor=self.balance_minor + amount,
                 **when,
             )
             if details["package_kind"] == "top_up":
                 self._credit_top_up(payment_id, "package", charge_id, amount, **when)
         elif purpose == PaymentPurpose.RECURRING_PAYMENT:
             debit_id = UUID(details["debit_id"])
-            self.trigger_event(
+            self._move(
                 self.PaymentTaken,
+                amount,
                 payment_id=payment_id,
                 charge_id=charge_id,
                 debit_id=debit_id,
-                amount_minor=amount,
-                balance_after_minor=self.balance_minor + amount,
                 **when,
             )
             if str(debit_id) in self.unpaid_debits:
@@ -552,13 +556,12 @@ class Customer(Aggregate):
         occurred_at: datetime,
         caused_by: str,
     ) -> None:
-        self.trigger_event(
+        self._move(
             self.TopUpApplied,
+            amount,
             payment_id=payment_id,
             source=source,
             charge_id=charge_id,
-            amount_minor=amount,
-            balance_after_minor=self.balance_minor + amount,
             occurred_at=occurred_at,
             caused_by=caused_by,
         )
