@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,9 @@ class CompleteAllowHeader:
         await self.app(scope, receive, send_allow)
 
 
-def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar:
+def create_app(
+    ctx: ApiContext, *, log_formatter: str | None = None, on_shutdown: Sequence[Callable[[], None]] = ()
+) -> Litestar:
     """Build the app; `log_formatter` is the import path of a logging formatter class."""
     prometheus = PrometheusConfig(app_name="chargeledger", prefix="chargeledger", group_path=True)
 
@@ -145,4 +148,5 @@ def create_app(ctx: ApiContext, *, log_formatter: str | None = None) -> Litestar
         ),
         on_app_init=[keep_context],
         plugins=[StrictStructSchemaPlugin()],
+        on_shutdown=list(on_shutdown),
     )

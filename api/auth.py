@@ -26,9 +26,13 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("send an API key as 'Authorization: Bearer <key>'")
         ctx: ApiContext = connection.app.state.ctx
-        principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, token.strip(), ctx.admin_token)
+        token = token.strip()
+        principal = ctx.verified_keys.get(token)
         if principal is None:
-            raise unauthorized("the API key is not valid")
+            principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, token, ctx.admin_token)
+            if principal is None:
+                raise unauthorized("the API key is not valid")
+            ctx.verified_keys.put(token, principal)
         return AuthenticationResult(user=principal, auth=token)
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from psycopg_pool import ConnectionPool
 
+from api.keys import VerifiedKeys
 from api.rate_limit import DEFAULT_RATE_LIMITS, RateLimit
 from commands.handlers import handle
 from commands.jobs import JobRun
@@ -33,18 +34,26 @@ class ApiContext:
     chain_key: bytes | None = None
     write_wait_timeout: float = 10.0
     session_batcher: SessionBatcher | None = None
+    # Keys verified a moment ago: most requests authenticate without a database round trip.
+    verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
     # Per role; a role left out is not limited (api/rate_limit.py).
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
 
     def execute(self, command: object) -> Outcome:
         """Run a command and return once the read models reflect it (read-your-writes)."""
-        if self.session_batcher is not None and isinstance(command, RecordSession):
-            outcome = self.session_batcher.submit(command)
+        batcher = self.session_batcher
+        if batcher is not None and isinstance(command, RecordSession):
+            with batcher.client():
+                outcome = batcher.submit(command)
+                self._wait_for_read_models(outcome)
         else:
             outcome = handle(command, self.services)
+            self._wait_for_read_models(outcome)
+        return outcome
+
+    def _wait_for_read_models(self, outcome: Outcome) -> None:
         if not self.progress.wait_for(outcome.position, self.write_wait_timeout):
             logger.error(
                 "read models did not reach a write in time",
                 extra={"position": outcome.position, "positions": self.progress.positions()},
             )
-        return outcome

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -61,6 +63,32 @@ def authenticate(pool: ConnectionPool, token: str, admin_token: str) -> Principa
     if row is None or not hmac.compare_digest(bytes(row[2]), _digest(secret)):
         return None
     return Principal(role=row[1], emp_id=row[0], key_id=key_id)
+
+
+class VerifiedKeys:
+    """Tokens verified against the database in the last `ttl` seconds, by the SHA-256 of the
+    whole token: a key's next request within that time needs no round trip. A key revoked in
+    the database stops working within `ttl` seconds; an unknown token is never remembered."""
+
+    def __init__(
+        self, ttl: float = 10.0, max_size: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ):
+        self.ttl = ttl
+        self.max_size = max_size
+        self.clock = clock
+        self._seen: dict[bytes, tuple[Principal, float]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._seen.get(_digest(token))
+        if entry is None:
+            return None
+        principal, until = entry
+        return principal if self.clock() < until else None
+
+    def put(self, token: str, principal: Principal) -> None:
+        if len(self._seen) >= self.max_size:
+            self._seen.clear()
+        self._seen[_digest(token)] = (principal, self.clock() + self.ttl)
 
 
 def _digest(secret: str) -> bytes:

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Request
 
 from api.problems import field_from_message
-from domain.errors import ValidationFailed
+from domain.errors import InvalidPeriod, ValidationFailed
 
 
 async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
@@ -28,7 +28,8 @@ async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
         raise ValidationFailed(f"body: not valid JSON ({error})", field="body") from None
     beyond = instant_beyond_utc(decoded)
     if beyond is not None:
-        raise ValidationFailed(f"{beyond}: the instant is outside the years 1 to 9999 in UTC", field=beyond)
+        # Well-formed, so not a validation error (400): an instant no period can hold.
+        raise InvalidPeriod(f"{beyond}: the instant is outside the years 1 to 9999 in UTC", field=beyond)
 
 
 def instant_beyond_utc(value: Any, path: str = "") -> str | None:

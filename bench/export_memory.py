@@ -45,7 +45,7 @@ def load_sessions(url: str, count: int) -> uuid.UUID:
 
 
 def measure(server: str, sizes: tuple[int, ...] = (10_000, 1_000_000)) -> dict[str, Any]:
-    results: dict[str, Any] = {}
+    results: dict[int, Any] = {}
     for size in sizes:
         url = fresh_database(server)
         try:

@@ -1,11 +1,14 @@
 """Ingestion: 8 concurrent HTTP clients (wrk) posting charging sessions to a served
 chargeledger, next to pgbench's tpcb-like transaction on the same server with the same client
-count; and reads (balance, transactions page) under that load."""
+count and to the bare HTTP stack (bench/http_floor.py); and reads (balance, transactions page)
+under that load. Measured in rounds, reported as medians: this machine's speed drifts."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -13,7 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench.harness import drop_database, fresh_database
+from bench.http_floor import Floor
 from bench.served import emp_with_customers, serve
 
 SESSION_SCRIPT = """
@@ -25,15 +31,34 @@ function setup(thread)
   thread:set("tid", threads)
 end
 function init(args)
+  math.randomseed(tid * 7919 + os.time())
   prefix = "w" .. tid .. "-" .. math.random(1, 1000000000)
   headers = {["Authorization"] = "Bearer %(key)s", ["Content-Type"] = "application/json"}
 end
 function request()
   counter = counter + 1
-  local customer = ids[(counter %% #ids) + 1]
+  -- Customers charge independently: any of them, in no particular order.
+  local customer = ids[math.random(1, #ids)]
   local body = string.format('{"session_id":"%%s-%%d","customer_id":"%%s",' ..
     '"started_at":"2026-01-01T10:00:00Z","ended_at":"2026-01-01T10:45:00Z",' ..
     '"energy_wh":12500,"cost_minor":%%d}', prefix, counter, customer, 100 + counter %% 900)
+  return wrk.format("POST", "/v1/sessions", headers, body)
+end
+"""
+
+WARM_UP_SECONDS = 5
+
+FLOOR_SCRIPT = """
+local counter = 0
+function init(args)
+  headers = {["Authorization"] = "Bearer floor", ["Content-Type"] = "application/json"}
+end
+function request()
+  counter = counter + 1
+  local body = string.format('{"session_id":"floor-%%d",' ..
+    '"customer_id":"6f1c8a52-6c2e-4a8e-9a8d-1f2b3c4d5e6f",' ..
+    '"started_at":"2026-01-01T10:00:00Z","ended_at":"2026-01-01T10:45:00Z",' ..
+    '"energy_wh":12500,"cost_minor":%%d}', counter, 100 + counter %% 900)
   return wrk.format("POST", "/v1/sessions", headers, body)
 end
 """
@@ -104,22 +129,29 @@ def parse_wrk(output: str) -> dict[str, Any]:
     }
 
 
-def pgbench(server: str, clients: int, seconds: int) -> float:
-    """tpcb-like transactions per second on a fresh database of the same server."""
-    binary = pgbench_binary(server)
-    url = fresh_database(server, "cl_pgbench")
-    try:
-        subprocess.run([binary, "-i", "-q", "-s", "10", url], capture_output=True, check=True)
+class PgBench:
+    """pgbench's tpcb-like transaction on a database of its own on the same server, initialised
+    once (scale 10) and run once per round."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.binary = pgbench_binary(server)
+        self.url = fresh_database(server, "cl_pgbench")
+        subprocess.run([self.binary, "-i", "-q", "-s", "10", self.url], capture_output=True, check=True)
+
+    def run(self, clients: int, seconds: int) -> float:
+        args = ["-b", "tpcb-like", "-c", str(clients), "-j", "2", "-T", str(seconds), "-n", self.url]
         output = subprocess.run(
-            [binary, "-b", "tpcb-like", "-c", str(clients), "-j", "2", "-T", str(seconds), "-n", url],
+            [self.binary, *args],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
-    finally:
-        drop_database(server, url)
-    match = re.search(r"tps = ([\d.]+)", output)
-    return float(match.group(1)) if match else 0.0
+        match = re.search(r"tps = ([\d.]+)", output)
+        return float(match.group(1)) if match else 0.0
+
+    def close(self) -> None:
+        drop_database(self.server, self.url)
 
 
 def pgbench_binary(server: str) -> str:
@@ -134,20 +166,33 @@ def pgbench_binary(server: str) -> str:
     return found
 
 
-def measure(server: str, clients: int = 8, seconds: int = 15, customers: int = 1000) -> dict[str, Any]:
-    tps = pgbench(server, clients, seconds)
-    print(f"  pgbench tpcb-like, {clients} clients: {tps:,.0f} transactions/s", flush=True)
-    url = fresh_database(server)
-    served = serve(url)
-    try:
-        key, ids = emp_with_customers(served.base_url, customers)
+class ServedLedger:
+    """`chargeledger serve` with `api_workers` API processes on a database of its own, with an
+    EMP and its customers; ingests for a while when asked, watching its memory."""
+
+    def __init__(self, server: str, api_workers: int, customers: int) -> None:
+        self.server = server
+        self.url = fresh_database(server)
+        self.served = serve(self.url, {"CHARGELEDGER_API_WORKERS": str(api_workers)})
+        key, ids = emp_with_customers(self.served.base_url, customers)
         lua_ids = ",".join(f'"{i}"' for i in ids)
-        peak = [0]
+        self.sessions_script = SESSION_SCRIPT % {"ids": lua_ids, "key": key}
+        self.reads_script = READ_SCRIPT % {"ids": lua_ids, "key": key}
+        self.peak_rss_bytes = 0
+
+    def ingest(self, clients: int, seconds: int) -> dict[str, Any]:
+        """Sessions from `clients` wrk connections; 2 more connections read meanwhile."""
         done = threading.Event()
 
         def watch() -> None:
+            # The serving process and its API processes, if any.
             while not done.is_set():
-                peak[0] = max(peak[0], served.psutil.memory_info().rss)
+                processes = [self.served.psutil, *self.served.psutil.children(recursive=True)]
+                total = 0
+                for process in processes:
+                    with contextlib.suppress(psutil.Error):
+                        total += process.memory_info().rss
+                self.peak_rss_bytes = max(self.peak_rss_bytes, total)
                 time.sleep(0.05)
 
         watcher = threading.Thread(target=watch, daemon=True)
@@ -155,29 +200,87 @@ def measure(server: str, clients: int = 8, seconds: int = 15, customers: int = 1
         reads: dict[str, Any] = {}
 
         def read_load() -> None:
-            time.sleep(2)
-            reads.update(
-                run_wrk(served.base_url, READ_SCRIPT % {"ids": lua_ids, "key": key}, 2, 1, seconds - 4)
-            )
+            time.sleep(1)
+            reads.update(run_wrk(self.served.base_url, self.reads_script, 2, 1, max(seconds - 2, 1)))
 
         reader = threading.Thread(target=read_load)
         reader.start()
-        ingest = run_wrk(served.base_url, SESSION_SCRIPT % {"ids": lua_ids, "key": key}, clients, 2, seconds)
+        result = run_wrk(self.served.base_url, self.sessions_script, clients, 2, seconds)
         reader.join()
         done.set()
-        print(
-            f"  sessions: {ingest['per_second']:,.0f}/s, p50 {ingest['p50_ms']:.1f} ms,"
-            f" p99 {ingest['p99_ms']:.1f} ms, {ingest['non_2xx']} non-2xx of {ingest['requests']}",
-            flush=True,
-        )
-        print(f"  reads under load: p50 {reads['p50_ms']:.1f} ms, p99 {reads['p99_ms']:.1f} ms", flush=True)
-        return {
-            "pgbench_tps": tps,
-            "ingest": ingest,
-            "reads": reads,
-            "api_peak_rss_bytes": peak[0],
-            "ratio": ingest["per_second"] / tps if tps else 0.0,
-        }
+        watcher.join()
+        return {**result, "reads": reads}
+
+    def close(self) -> None:
+        self.served.stop()
+        drop_database(self.server, self.url)
+
+
+def measure(
+    server: str,
+    clients: int = 8,
+    seconds: int = 10,
+    rounds: int = 3,
+    customers: int = 1000,
+    api_workers: tuple[int, ...] = (1, 2),
+) -> dict[str, Any]:
+    """Rounds of: pgbench, the HTTP floor, then ingestion for each number of API processes, back
+    to back, so that each round's ratios are taken at one moment of this drifting machine; the
+    figures reported are the medians over the rounds."""
+    pg = PgBench(server)
+    ledgers: dict[int, ServedLedger] = {}
+    per_round: list[dict[str, Any]] = []
+    try:
+        for workers in api_workers:
+            ledgers[workers] = ServedLedger(server, workers, customers)
+            # Unmeasured: every customer charged a few times, as in a service that has run a
+            # while (the batcher has them at hand instead of reading them from the log).
+            ledgers[workers].ingest(clients, WARM_UP_SECONDS)
+        with Floor() as floor_url:
+            for number in range(1, rounds + 1):
+                tps = pg.run(clients, seconds)
+                floor = run_wrk(floor_url, FLOOR_SCRIPT, clients, 2, seconds)
+                runs = {workers: ledger.ingest(clients, seconds) for workers, ledger in ledgers.items()}
+                per_round.append({"pgbench_tps": tps, "floor": floor, "runs": runs})
+                print(
+                    f"  round {number}: pgbench {tps:,.0f} tx/s; HTTP floor {floor['per_second']:,.0f}"
+                    f" requests/s; "
+                    + "; ".join(
+                        f"{workers} API process(es) {run['per_second']:,.0f} sessions/s"
+                        f" (p99 {run['p99_ms']:.1f} ms, {run['non_2xx']} non-2xx)"
+                        for workers, run in runs.items()
+                    ),
+                    flush=True,
+                )
     finally:
-        served.stop()
-        drop_database(server, url)
+        for ledger in ledgers.values():
+            ledger.close()
+        pg.close()
+    return summarise(per_round, {workers: ledger.peak_rss_bytes for workers, ledger in ledgers.items()})
+
+
+def summarise(per_round: list[dict[str, Any]], peak_rss: dict[int, int]) -> dict[str, Any]:
+    def middle(values: list[float]) -> float:
+        return statistics.median(values)
+
+    summary: dict[str, Any] = {
+        "rounds": per_round,
+        "pgbench_tps": middle([r["pgbench_tps"] for r in per_round]),
+        "floor_per_second": middle([r["floor"]["per_second"] for r in per_round]),
+        "floor_ratio": middle([r["floor"]["per_second"] / r["pgbench_tps"] for r in per_round]),
+        "runs": {},
+    }
+    for workers in per_round[0]["runs"]:
+        runs = [r["runs"][workers] for r in per_round]
+        summary["runs"][workers] = {
+            "per_second": middle([run["per_second"] for run in runs]),
+            "ratio": middle([r["runs"][workers]["per_second"] / r["pgbench_tps"] for r in per_round]),
+            "p50_ms": middle([run["p50_ms"] for run in runs]),
+            "p99_ms": middle([run["p99_ms"] for run in runs]),
+            "non_2xx": sum(run["non_2xx"] for run in runs),
+            "requests": sum(run["requests"] for run in runs),
+            "reads_p50_ms": middle([run["reads"]["p50_ms"] for run in runs]),
+            "reads_p99_ms": middle([run["reads"]["p99_ms"] for run in runs]),
+            "api_peak_rss_bytes": peak_rss[workers],
+        }
+    return summary

@@ -28,7 +28,7 @@ def fill(url: str, events: int) -> int:
             customer_id = handle(
                 RegisterCustomer(emp, "Driver", "d@example.com", "prepaid", None, "bench"), system.services
             ).id
-            customer = system.ledger.repository.get(customer_id)
+            customer: Any = system.ledger.repository.get(customer_id)
             for n in range(min(EVENTS_PER_CUSTOMER, events - written) - 1):
                 at = start + timedelta(minutes=n)
                 customer.charge_session(

@@ -58,16 +58,22 @@ def serve(database_url: str, extra_env: dict[str, str] | None = None) -> Served:
         stderr=subprocess.DEVNULL,
     )
     base_url = f"http://127.0.0.1:{port}"
+    wait_until_healthy(process, base_url, "chargeledger serve")
+    return Served(process, base_url)
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, what: str) -> None:
+    """Until GET /health answers 200; a process that exits or takes a minute is killed."""
     deadline = time.monotonic() + 60
     while True:
         try:
             if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                return Served(process, base_url)
+                return
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
-            raise RuntimeError("chargeledger serve did not become healthy")
+            raise RuntimeError(f"{what} did not become healthy")
         time.sleep(0.1)
 
 

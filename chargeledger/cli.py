@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -14,7 +15,6 @@ from chargeledger.config import Settings
 from chargeledger.database import resolve_database_url
 from chargeledger.logs import configure_logging
 from chargeledger.system import build_system
-from commands.session_batcher import SessionBatcher
 from migrations import migrate
 from scheduler.schedule import schedules_from_env
 
@@ -28,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the API with projections in-process")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="API processes (default: CHARGELEDGER_API_WORKERS, else 1: everything in one process)",
+    )
     commands.add_parser("project", help="run the projections, the card-payment and mail workers (no API)")
     commands.add_parser("schedule", help="run the batch-job scheduler alone (one leader acts)")
     verify_parser = commands.add_parser("verify", help="check every stream's hash chain and every read model")
@@ -54,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"migrations applied: {', '.join(applied) if applied else 'none pending'}")
         return 0
     if args.command == "serve":
-        return _serve(settings, database_url, args.host, args.port)
+        workers = args.workers if args.workers is not None else settings.api_workers
+        if workers < 1:
+            parser.error("--workers must be at least 1")
+        return _serve(settings, database_url, args.host, args.port, workers)
     if args.command == "project":
         return _project(settings, database_url)
     if args.command == "schedule":
@@ -70,11 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _serve(settings: Settings, database_url: str, host: str, port: int) -> int:
+def _serve(settings: Settings, database_url: str, host: str, port: int, workers: int) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.context import ApiContext
+    from chargeledger.serving import LOG_FORMATTER, SERVE_DATABASE_URL, api_context
 
     token, generated = load_or_create_admin_token(settings.admin_token, settings.data_dir)
     system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
@@ -82,28 +91,32 @@ def _serve(settings: Settings, database_url: str, host: str, port: int) -> int:
     system.start_payment_worker()
     system.start_mail_worker(settings.smtp_url, settings.mail_from)
     system.start_scheduler(schedules_from_env())
-    ctx = ApiContext(
-        services=system.services,
-        pool=system.pool,
-        progress=system.progress,
-        admin_token=token,
-        projection_statuses=system.projection_statuses,
-        run_job=system.run_job,
-        database_url=database_url,
-        chain_key=system.chain_key,
-        session_batcher=SessionBatcher(system.services),
-        write_wait_timeout=settings.write_wait_timeout,
-        rate_limits=settings.rate_limits,
-    )
-    app = create_app(ctx, log_formatter="chargeledger.logs.JsonFormatter")
     print(f"chargeledger serving on http://{host}:{port}  (OpenAPI: http://{host}:{port}/schema)")
     if generated:
         print(f"admin key (shown once, kept in {settings.data_dir / 'admin_token'}): {token}")
     elif not settings.admin_token:
         print(f"admin key: in {settings.data_dir / 'admin_token'}")
+    if workers > 1:
+        print(f"{workers} API processes; projections, payments, mail and the scheduler in this one")
     sys.stdout.flush()
     try:
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        if workers > 1:
+            # The API processes inherit the resolved database and the admin key.
+            os.environ[SERVE_DATABASE_URL] = database_url
+            os.environ["CHARGELEDGER_ADMIN_TOKEN"] = token
+            uvicorn.run(
+                "chargeledger.serving:api_process_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+            )
+        else:
+            ctx = api_context(system, settings, token, database_url)
+            app = create_app(ctx, log_formatter=LOG_FORMATTER)
+            uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:
         system.close()
     return 0

@@ -20,6 +20,7 @@ class Settings:
     payment_gateway: str = "simulated"
     hmac_key: str | None = None
     pool_size: int = 8
+    api_workers: int = 1
     write_wait_timeout: float = 10.0
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     extra: dict[str, str] = field(default_factory=dict)
@@ -36,6 +37,7 @@ class Settings:
             payment_gateway=env.get("CHARGELEDGER_PAYMENT_GATEWAY", "simulated"),
             hmac_key=env.get("CHARGELEDGER_HMAC_KEY") or None,
             pool_size=int(env.get("CHARGELEDGER_POOL_SIZE", "8")),
+            api_workers=int(env.get("CHARGELEDGER_API_WORKERS", "1")),
             rate_limits=rate_limits_from(env),
         )
 

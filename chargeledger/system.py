@@ -6,8 +6,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from apscheduler.schedulers.base import BaseScheduler
+from eventsourcing.persistence import Recording
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
@@ -22,6 +24,7 @@ from commands.payment_worker import PendingPaymentWorker
 from commands.ports import Clock, PaymentGateway, SystemClock
 from commands.simulated_gateway import SimulatedGateway
 from commands.unit_of_work import Services
+from domain.aggregates import Customer
 from migrations import migrate
 from projections import queries
 from projections.accounts import AccountsProjection
@@ -80,7 +83,8 @@ class System:
         worker = MailWorker(
             PostgresMailOutbox(self.pool), SmtpMailer(smtp_url, mail_from), self.services.clock, **timing
         )
-        self.progress.on_advance(worker.wake)
+        # Mail is queued by the projection of a failed payment: only then is there any to send.
+        self.progress.on_applied([Customer.PaymentFailed.TOPIC], worker.wake)
         worker.start()
         self.mail_worker = worker
 
@@ -96,20 +100,24 @@ class System:
         self.scheduler.start()
 
     def __post_init__(self) -> None:
-        self.ledger.on_saved(self._wake_workers)
+        self.ledger.watch_saves(self)
 
-    def _wake_workers(self, position: int) -> None:
+    def saving(self) -> None:
         for worker in self.workers:
-            worker.wake(position)
+            worker.expect_save()
+
+    def saved(self, recordings: list[Recording[UUID]]) -> None:
+        for worker in self.workers:
+            worker.hand_over(recordings)
 
     def start_projections(self) -> None:
-        """Run every projection in this process (the single-node default)."""
-        for projection in self.projections:
-            worker = ProjectionWorker(
-                self.ledger, projection, self.progress, listen_conninfo=self.database_url
-            )
-            worker.start()
-            self.workers.append(worker)
+        """Run every projection in this process (the single-node default): one worker reads the
+        log once for all of them and applies each batch to every view in one transaction."""
+        worker = ProjectionWorker(
+            self.ledger, self.projections, self.progress, listen_conninfo=self.database_url
+        )
+        worker.start()
+        self.workers.append(worker)
         self.progress.local = True
 
     def start_payment_worker(self) -> None:
@@ -118,7 +126,8 @@ class System:
             self.services,
             lambda cutoff: queries.pending_card_payments(self.pool, automatic_only_before=cutoff),
         )
-        self.progress.on_advance(worker.wake)
+        # Only a newly requested card payment gives it work at once; the rest is its poll.
+        self.progress.on_applied([Customer.CardPaymentRequested.TOPIC], worker.wake)
         worker.start()
         self.payment_worker = worker
 
@@ -145,7 +154,7 @@ class System:
 
     def projection_statuses(self) -> list[WorkerStatus]:
         if self.workers:
-            return [worker.status for worker in self.workers]
+            return [status for worker in self.workers for status in worker.statuses]
         positions = self.read_positions()
         return [WorkerStatus(name, position) for name, position in positions.items()]
 
@@ -162,6 +171,7 @@ class System:
             self.mail_worker.stop()
         self.stop_payment_worker()
         self.stop_projections()
+        self.progress.stop_following()
         self.ledger.close()
         self.pool.close()
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import MutableOrImmutableAggregate
-from eventsourcing.persistence import Recording
+from eventsourcing.persistence import Recording, Transcoder
 
+from commands.transcoder import FastDecodingJSONTranscoder
 from domain.aggregates import (
     ChargingSession,
     Customer,
@@ -20,6 +20,14 @@ from domain.aggregates import (
     Subscription,
 )
 from domain.errors import NotFound
+
+
+class SaveWatcher(Protocol):
+    def saving(self) -> None:
+        """A save is about to record events."""
+
+    def saved(self, recordings: list[Recording[UUID]]) -> None:
+        """The save ended: its committed recordings, none if it failed."""
 
 
 class Ledger(Application[UUID]):
@@ -33,18 +41,28 @@ class Ledger(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        self._after_save: list[Callable[[int], None]] = []
+        self._watchers: list[SaveWatcher] = []
 
-    def on_saved(self, listener: Callable[[int], None]) -> None:
-        """Call listener(position) after each save (wakes in-process projection workers)."""
-        self._after_save.append(listener)
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = FastDecodingJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+    def watch_saves(self, watcher: SaveWatcher) -> None:
+        """Tell watcher of each save as it starts and as it ends: in-process projection workers
+        take the new events from there instead of reading them back from the log, and know to
+        wait for them rather than race to the log when a save's NOTIFY arrives first."""
+        self._watchers.append(watcher)
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        recordings = super().save(*objs, **kwargs)
-        if recordings:
-            position = recordings[-1].notification.id
-            for listener in self._after_save:
-                listener(position)
+        for watcher in self._watchers:
+            watcher.saving()
+        recordings: list[Recording[UUID]] = []
+        try:
+            recordings = super().save(*objs, **kwargs)
+        finally:
+            for watcher in self._watchers:
+                watcher.saved(recordings)
         return recordings
 
     def get_emp(self, emp_id: UUID) -> Emp:

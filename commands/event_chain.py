@@ -3,19 +3,22 @@ transaction as the event: what is stored and what is chained can never disagree.
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ProgrammingError, StoredEvent
 from psycopg import Cursor
 
-from commands.fail_fast import FailFastApplicationRecorder
+from commands.fail_fast import FailFastApplicationRecorder, fail_fast
 from domain.chain import genesis, link
 
 CACHE_SIZE = 100_000
+RECORD_EVENTS = (
+    "SELECT chargeledger_record_events(%s, %s, %s,"
+    " %s::uuid[], %s::bigint[], %s::text[], %s::bytea[], %s::bytea[])"
+)
 
 
 class HashChainedRecorder(FailFastApplicationRecorder):
@@ -27,46 +30,47 @@ class HashChainedRecorder(FailFastApplicationRecorder):
         super().__init__(*args, **kwargs)
         # The last links seen, so a save rarely reads its stream's previous link back.
         self._links: OrderedDict[tuple[UUID, int], bytes] = OrderedDict()
-        self._written = threading.local()
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        self._written.batch = {}
-        self._written.rows = []
-        result = super().insert_events(stored_events, **kwargs)
-        # Only links that were committed may serve as the previous link of a later write.
-        for key, value in self._written.batch.items():
-            self._remember(key, value)
-        return result
-
-    def _insert_stored_events(
-        self, curs: Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        reader = curs.connection.cursor()
-        rows = []
-        batch: dict[tuple[UUID, int], bytes] = {}
-        for stored in stored_events:
-            originator_id = UUID(str(stored.originator_id))
-            version = int(stored.originator_version)
-            previous = self._previous(reader, originator_id, version, batch)
-            current = link(previous, originator_id, version, stored.topic, stored.state, self.chain_key)
-            batch[(originator_id, version)] = current
-            rows.append((originator_id, version, current))
-        self._written.rows = rows
-        super()._insert_stored_events(curs, stored_events, **kwargs)
-        self._written.batch = batch
-
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Any:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        # Only now, with the events in: a repeated event has failed as an IntegrityError
-        # before any link was sent, and the links go on a cursor of their own.
-        if self._written.rows:
-            curs.connection.cursor().executemany(
-                "INSERT INTO event_chain (originator_id, originator_version, link) VALUES (%s, %s, %s)",
-                self._written.rows,
+    @fail_fast
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Record events and their chain links in one statement (migrations/0007)."""
+        if kwargs.get("tracking") is not None:
+            raise ProgrammingError("the ledger's log records no tracking with its events")
+        if not stored_events:
+            return []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            originator_ids: list[UUID] = []
+            versions: list[int] = []
+            links: list[bytes] = []
+            batch: dict[tuple[UUID, int], bytes] = {}
+            for stored in stored_events:
+                originator_id = UUID(str(stored.originator_id))
+                version = int(stored.originator_version)
+                previous = self._previous(curs, originator_id, version, batch)
+                current = link(previous, originator_id, version, stored.topic, stored.state, self.chain_key)
+                batch[(originator_id, version)] = current
+                originator_ids.append(originator_id)
+                versions.append(version)
+                links.append(current)
+            curs.execute(
+                RECORD_EVENTS,
+                (
+                    self.events_table_name,
+                    self.channel_name,
+                    f"{self.datastore.lock_timeout}s",
+                    originator_ids,
+                    versions,
+                    [stored.topic for stored in stored_events],
+                    [stored.state for stored in stored_events],
+                    links,
+                ),
+                prepare=True,
             )
-        return ids
+            notification_ids = [row["chargeledger_record_events"] for row in curs.fetchall()]
+        # Only links that were committed may serve as the previous link of a later write.
+        for key, value in batch.items():
+            self._remember(key, value)
+        return notification_ids
 
     def _previous(
         self, curs: Cursor[Any], originator_id: UUID, version: int, batch: dict[tuple[UUID, int], bytes]

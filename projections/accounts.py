@@ -3,6 +3,8 @@ balance movement as a transaction; sessions; card payments and their status."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID, uuid5
@@ -11,7 +13,7 @@ from psycopg import Cursor
 
 from domain.aggregates import ChargingSession, Customer, Emp
 from domain.notifications import NOTIFIED_PURPOSES, payment_failure_mail
-from projections.view import ReadModelProjection
+from projections.view import ReadModelProjection, in_pipeline
 
 # The transaction-list type of each balance movement.
 TRANSACTION_TYPES: dict[type, str] = {
@@ -38,13 +40,66 @@ def transaction_reference(e: Customer.BalanceMoved) -> str | None:
 COPY_FROM_ROWS = 64
 TRANSACTIONS = (
     "transactions",
-    "id, customer_id, emp_id, sequence, type, amount_minor, balance_after_minor, occurred_at, recorded_at,"
-    " reference",
+    (
+        ("id", "uuid"),
+        ("customer_id", "uuid"),
+        ("emp_id", "uuid"),
+        ("sequence", "integer"),
+        ("type", "text"),
+        ("amount_minor", "bigint"),
+        ("balance_after_minor", "bigint"),
+        ("occurred_at", "timestamptz"),
+        ("recorded_at", "timestamptz"),
+        ("reference", "text"),
+    ),
 )
 SESSIONS = (
     "sessions",
-    "emp_id, session_id, customer_id, started_at, ended_at, energy_wh, cost_minor, location, recorded_at",
+    (
+        ("emp_id", "uuid"),
+        ("session_id", "text"),
+        ("customer_id", "uuid"),
+        ("started_at", "timestamptz"),
+        ("ended_at", "timestamptz"),
+        ("energy_wh", "bigint"),
+        ("cost_minor", "bigint"),
+        ("location", "text"),
+        ("recorded_at", "timestamptz"),
+    ),
 )
+
+
+def insert_rows(cursor: Cursor[Any], table: tuple[str, tuple[tuple[str, str], ...]], rows: list[Any]) -> None:
+    """Insert many rows with ONE statement, one array per column: as cheap for 3 rows as for
+    300 (a statement per row costs the client more than the database). Outside a pipeline, a
+    catch-up's or a rebuild's many rows go by COPY, cheaper still."""
+    if not rows:
+        return
+    name, columns = table
+    names = ", ".join(column for column, _ in columns)
+    instants = [n for n, (_, sql_type) in enumerate(columns) if sql_type == "timestamptz"]
+    if len(rows) >= COPY_FROM_ROWS and not in_pipeline(cursor):
+        with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                values = list(row)
+                for n in instants:
+                    values[n] = in_utc([values[n]])[0]
+                copy.write_row(values)
+        return
+    arrays = ", ".join(f"%s::{sql_type}[]" for _, sql_type in columns)
+    cursor.execute(
+        f"INSERT INTO {name} ({names}) SELECT * FROM unnest({arrays})",
+        [
+            in_utc(values) if n in instants else list(values)
+            for n, values in enumerate(zip(*rows, strict=True))
+        ],
+    )
+
+
+def in_utc(instants: Sequence[datetime | None]) -> list[datetime | None]:
+    """Arrays go as text: an instant keeps its UTC offset there, and PostgreSQL refuses offsets
+    beyond 15:59 that a charge point may send (as it accepts the same instant in UTC)."""
+    return [None if instant is None else instant.astimezone(UTC) for instant in instants]
 
 
 class AccountsProjection(ReadModelProjection):
@@ -64,31 +119,22 @@ class AccountsProjection(ReadModelProjection):
         self._balances: dict[UUID, tuple[int, int, Any]] = {}
 
     def flush(self, cursor: Cursor[Any]) -> None:
-        self._write(cursor, TRANSACTIONS, self._movements)
-        self._write(cursor, SESSIONS, self._sessions)
+        insert_rows(cursor, TRANSACTIONS, self._movements)
+        insert_rows(cursor, SESSIONS, self._sessions)
         if self._balances:
             # Other events of the batch may have moved version and updated_at further already.
-            cursor.executemany(
-                "UPDATE customers SET balance_minor = %s, version = GREATEST(version, %s),"
-                " updated_at = GREATEST(updated_at, %s) WHERE id = %s",
-                [
-                    (balance, version, at, customer)
-                    for customer, (balance, version, at) in self._balances.items()
-                ],
+            ids, balances, versions, times = zip(
+                *((customer, *latest) for customer, latest in self._balances.items()), strict=True
+            )
+            cursor.execute(
+                "UPDATE customers c SET balance_minor = v.balance, version = GREATEST(c.version, v.version),"
+                " updated_at = GREATEST(c.updated_at, v.at)"
+                " FROM unnest(%s::uuid[], %s::bigint[], %s::integer[], %s::timestamptz[])"
+                " AS v(id, balance, version, at)"
+                " WHERE c.id = v.id",
+                [list(ids), list(balances), list(versions), in_utc(times)],
             )
         self.begin_batch()
-
-    @staticmethod
-    def _write(cursor: Cursor[Any], table: tuple[str, str], rows: list[tuple[Any, ...]]) -> None:
-        """Many rows (a catch-up, a rebuild) go by COPY; a few by one pipelined executemany."""
-        name, columns = table
-        if len(rows) >= COPY_FROM_ROWS:
-            with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        elif rows:
-            placeholders = ", ".join(["%s"] * len(columns.split(",")))
-            cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({placeholders})", rows)
 
     def emp_of(self, customer_id: UUID, cursor: Cursor[Any]) -> UUID:
         emp_id = self._emp_of.get(customer_id)

@@ -1,10 +1,38 @@
-"""Read-your-writes: wait until every projection has applied a given log position."""
+"""Read-your-writes: wait until every projection has applied a given log position.
+
+Where the projections run in this process, their worker advances the positions. Where they run
+in another process, that worker announces each committed batch on PROGRESS_CHANNEL
+(`name=position,...`, sent with the batch's own transaction), and `follow` listens for it; without
+a listener the positions are polled from the tracking tables."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
+
+from projections.listening import listen_until
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_CHANNEL = "chargeledger_progress"
+# A listener could miss an announcement while reconnecting: waiters then read the tracking
+# tables themselves after this long.
+FOLLOWED_RECHECK_SECONDS = 0.1
+
+
+def announcement(positions: Mapping[str, int]) -> str:
+    return ",".join(f"{name}={position}" for name, position in positions.items())
+
+
+def parse_announcement(payload: str) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for part in payload.split(","):
+        name, _, position = part.partition("=")
+        if name and position.isdigit():
+            positions[name] = int(position)
+    return positions
 
 
 class Progress:
@@ -25,10 +53,21 @@ class Progress:
         self._read_positions = read_positions
         self.local = local
         self._changed = threading.Condition()
-        self._listeners: list[Callable[[str, int], None]] = []
+        self._topic_listeners: list[tuple[frozenset[str], Callable[[], None]]] = []
+        self._stop_following = threading.Event()
+        self.listening = threading.Event()  # set while the follower's LISTEN is in place
+        self._follower: threading.Thread | None = None
 
-    def on_advance(self, listener: Callable[[str, int], None]) -> None:
-        self._listeners.append(listener)
+    def on_applied(self, topics: Collection[str], listener: Callable[[], None]) -> None:
+        """Call listener() once a batch holding any of these event topics has been applied
+        (a background worker that has something to do only after certain events)."""
+        self._topic_listeners.append((frozenset(topics), listener))
+
+    def applied(self, topics: Collection[str]) -> None:
+        """The in-process projection worker committed a batch holding these event topics."""
+        for wanted, listener in self._topic_listeners:
+            if not wanted.isdisjoint(topics):
+                listener()
 
     def advance(self, name: str, position: int) -> None:
         with self._changed:
@@ -36,8 +75,6 @@ class Progress:
                 return
             self._positions[name] = position
             self._changed.notify_all()
-        for listener in self._listeners:
-            listener(name, position)
 
     def forget(self, name: str) -> None:
         """Start over from zero (a projection being rebuilt)."""
@@ -66,8 +103,48 @@ class Progress:
             if self.local:
                 with self._changed:
                     self._changed.wait(min(remaining, 0.05))
+            elif self._follower is not None:
+                with self._changed:
+                    self._changed.wait(min(remaining, FOLLOWED_RECHECK_SECONDS))
+                if not self.reached(position):
+                    self.refresh()
             else:
                 time.sleep(min(poll, remaining))
                 poll = min(poll * 2, 0.025)
-                for name, reached in self._read_positions().items():
-                    self.advance(name, reached)
+                self.refresh()
+
+    def refresh(self) -> None:
+        """Read the positions from the tracking tables."""
+        for name, reached in self._read_positions().items():
+            self.advance(name, reached)
+
+    def follow(self, conninfo: str) -> None:
+        """Listen for the positions announced by a projection worker in another process."""
+        self._stop_following.clear()
+        self._follower = threading.Thread(target=self._follow, args=(conninfo,), name="progress", daemon=True)
+        self._follower.start()
+
+    def stop_following(self) -> None:
+        self._stop_following.set()
+        if self._follower is not None:
+            self._follower.join(timeout=5)
+            self._follower = None
+
+    def _follow(self, conninfo: str) -> None:
+        listen_until(
+            self._stop_following,
+            conninfo,
+            PROGRESS_CHANNEL,
+            on_connected=self._listening_again,
+            on_payload=self._heard,
+            on_lost=self.listening.clear,  # waiters read the tracking tables meanwhile
+            name="progress listener",
+        )
+
+    def _listening_again(self) -> None:
+        self.listening.set()
+        self.refresh()  # what was announced while nobody listened
+
+    def _heard(self, payload: str) -> None:
+        for name, position in parse_announcement(payload).items():
+            self.advance(name, position)

@@ -6,7 +6,9 @@ the read models in the same order, so memory stays flat however long the history
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -93,9 +95,13 @@ def verify(
         psycopg.connect(conninfo) as models_conn,
         events_conn.transaction(),
         models_conn.transaction(),
+        ExitStack() as fetchers,  # closed first: no fetch outlives its connection
     ):
-        customers = _grouped(models_conn, "SELECT id, id, balance_minor FROM customers ORDER BY id", "c")
+        customers = _grouped(
+            fetchers, models_conn, "SELECT id, id, balance_minor FROM customers ORDER BY id", "c"
+        )
         transactions = _grouped(
+            fetchers,
             models_conn,
             "SELECT customer_id, sequence, type, amount_minor, balance_after_minor FROM transactions"
             " ORDER BY customer_id, sequence",
@@ -107,15 +113,15 @@ def verify(
         }
         seen_invoices: set[UUID] = set()
         sequences: dict[UUID, list[int]] = {}
-        rows = events_conn.cursor(name="verify_events")
-        rows.itersize = BATCH
-        rows.execute(
+        cursor = events_conn.cursor(name="verify_events")
+        cursor.execute(
             f"SELECT coalesce(e.originator_id, c.originator_id), coalesce(e.originator_version,"
             f" c.originator_version), e.topic, e.state, c.link FROM {events_table} e"
             " FULL OUTER JOIN event_chain c ON c.originator_id = e.originator_id"
             " AND c.originator_version = e.originator_version ORDER BY 1, 2"
         )
         stream: Stream | None = None
+        rows = fetchers.enter_context(closing(_fetched_ahead(cursor)))
         for originator_id, version, topic, state, stored_link in rows:
             if stream is None or stream.id != originator_id:
                 if stream is not None:
@@ -275,11 +281,21 @@ def _close(
         )
 
 
+def _fetched_ahead(cursor: psycopg.ServerCursor[Any]) -> Generator[tuple[Any, ...]]:
+    """The rows of a server-side cursor, the next batch fetched in a thread of its own while
+    the current one is checked: PostgreSQL reads and joins while Python hashes."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-fetch") as fetcher:
+        batch = fetcher.submit(cursor.fetchmany, BATCH)
+        while rows := batch.result():
+            batch = fetcher.submit(cursor.fetchmany, BATCH)
+            yield from rows
+
+
 class _Grouped:
     """Rows of a server-side cursor ordered by their first column, taken group by group."""
 
-    def __init__(self, cursor: Any) -> None:
-        self._rows = iter(cursor)
+    def __init__(self, rows: Iterator[tuple[Any, ...]]) -> None:
+        self._rows = rows
         self._next: tuple[Any, ...] | None = next(self._rows, None)
         self.skipped: list[tuple[UUID, int]] = []
 
@@ -301,11 +317,10 @@ class _Grouped:
         return rest
 
 
-def _grouped(conn: psycopg.Connection, sql: str, name: str) -> _Grouped:
+def _grouped(fetchers: ExitStack, conn: psycopg.Connection, sql: str, name: str) -> _Grouped:
     cursor = conn.cursor(name=f"verify_{name}")
-    cursor.itersize = BATCH
     cursor.execute(sql)
-    return _Grouped(cursor)
+    return _Grouped(fetchers.enter_context(closing(_fetched_ahead(cursor))))
 
 
 def _uuid(value: Any) -> UUID | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
-from psycopg import Cursor
+from psycopg import Cursor, pq
 
 
 class ReadModelView(PostgresTrackingRecorder):
@@ -16,6 +18,17 @@ class ReadModelView(PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, *, tracking_table_name: str) -> None:
         super().__init__(datastore, tracking_table_name=tracking_table_name)
+
+    def move_tracking(self, cursor: Cursor[Any], tracking: Tracking, previous: int) -> None:
+        """Move the tracked position from `previous` to the batch's end; fails the transaction
+        (IntegrityError) if it is no longer at `previous`: two workers that read the same
+        stretch of the log (one per process, by mistake) then never both apply it, whatever
+        their batch ends. The row lock makes the second wait for the first, then see its
+        position. A statement with no result, so it costs a pipeline no round trip."""
+        cursor.execute(
+            "SELECT chargeledger_move_tracking(%s, %s, %s, %s)",
+            (self.tracking_table_name, tracking.application_name, previous, tracking.notification_id),
+        )
 
 
 class ReadModelProjection(Projection[ReadModelView]):
@@ -26,33 +39,64 @@ class ReadModelProjection(Projection[ReadModelView]):
     over the events the projection does not read too, so waiting on a position never stalls.
     """
 
+    def __init__(self, view: ReadModelView) -> None:
+        super().__init__(view)
+        # `apply` resolved once per event class: a `singledispatchmethod` otherwise builds a
+        # new bound function for every event, a tenth of a rebuild's time.
+        self._handlers: dict[type, Callable[[Any, Cursor[Any]], None]] = {}
+
     def apply(self, domain_event: Any, cursor: Cursor[Any]) -> None:
         raise NotImplementedError
+
+    def _handler_for(self, kind: type) -> Callable[[Any, Cursor[Any]], None]:
+        method = next(klass.__dict__["apply"] for klass in type(self).__mro__ if "apply" in klass.__dict__)
+        dispatcher = getattr(method, "dispatcher", None)
+        if dispatcher is None:  # a plain method: nothing to resolve
+            return self.apply
+        return partial(dispatcher.dispatch(kind), self)
 
     def begin_batch(self) -> None:
         """Forget what a failed batch may have buffered."""
 
     def flush(self, cursor: Cursor[Any]) -> None:
-        """Write what `apply` buffered (outside the pipeline, so COPY can be used)."""
+        """Write what `apply` buffered: a batch's rows of one kind in one statement."""
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.process_batch([domain_event], tracking)
 
     def process_batch(self, events: Sequence[Any], tracking: Tracking) -> None:
         """Apply events up to the tracked position in one transaction with the tracking row."""
-        view = self.view
+        with self.view.datastore.transaction(commit=True) as cursor, cursor.connection.pipeline():
+            without_waiting_for_disk(cursor)
+            self.apply_batch(cursor, events, tracking)
+
+    def apply_batch(
+        self, cursor: Cursor[Any], events: Sequence[Any], tracking: Tracking, previous: int | None = None
+    ) -> None:
+        """Apply events and record the tracking row inside the caller's transaction; with
+        `previous`, only if the view is still tracked there (see ReadModelView.move_tracking)."""
+        self.apply_events(cursor, events)
+        if previous is None:
+            self.view._insert_tracking(cursor, tracking)
+        else:
+            self.view.move_tracking(cursor, tracking, previous)
+
+    def apply_events(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
+        """Apply events inside the caller's transaction, without tracking them.
+        The statements of `apply` go out pipelined, without waiting for each round trip; a
+        caller that runs the whole transaction in a pipeline saves even the round trips of
+        BEGIN, flush and COMMIT (but `flush` cannot use COPY then)."""
         self.begin_batch()
-        with view.datastore.transaction(commit=True) as cursor:
-            # A read model can always be rebuilt from the log, and its tracking row commits with
-            # it: a crash can lose both together, never one. No need to wait for the disk.
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            if events:
-                with cursor.connection.pipeline():
-                    # Pipelined: a batch's statements go out without waiting for each round trip.
-                    for domain_event in events:
-                        self.apply(domain_event, cursor)
-                self.flush(cursor)
-            view._insert_tracking(cursor, tracking)
+        connection = cursor.connection
+        with nullcontext() if in_pipeline(cursor) else connection.pipeline():
+            handlers = self._handlers
+            for domain_event in events:
+                kind = type(domain_event)
+                handler = handlers.get(kind)
+                if handler is None:
+                    handler = handlers[kind] = self._handler_for(kind)
+                handler(domain_event, cursor)
+        self.flush(cursor)
 
     def position(self, application_name: str) -> int:
         return self.view.max_tracking_id(application_name) or 0
@@ -70,3 +114,13 @@ class ReadModelProjection(Projection[ReadModelView]):
                 f'DELETE FROM "{view.tracking_table_name}" WHERE application_name = %s',
                 (application_name,),
             )
+
+
+def without_waiting_for_disk(cursor: Cursor[Any]) -> None:
+    """A read model can always be rebuilt from the log, and its tracking row commits with it: a
+    crash can lose both together, never one. Its commits need not wait for the disk."""
+    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def in_pipeline(cursor: Cursor[Any]) -> bool:
+    return cursor.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF

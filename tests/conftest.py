@@ -9,7 +9,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import httpx
@@ -19,7 +21,9 @@ import uvicorn
 
 from api.app import create_app
 from api.context import ApiContext
+from chargeledger.config import Settings
 from chargeledger.database import start_embedded_server
+from chargeledger.serving import api_context
 from chargeledger.system import System, build_system
 from tests.smtp import SmtpServer
 
@@ -109,6 +113,7 @@ class ServedApp:
     base_url: str
     system: System
     admin_token: str = ADMIN_TOKEN
+    ctx: ApiContext | None = None
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -122,22 +127,16 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def served(system: System) -> Iterator[ServedApp]:
+def context_for(system: System, **overrides: Any) -> ApiContext:
+    """The API context `chargeledger serve` builds (sessions through the batcher), for tests."""
+    return replace(api_context(system, Settings(), ADMIN_TOKEN, system.database_url), **overrides)
+
+
+@contextmanager
+def serving(ctx: ApiContext, system: System) -> Iterator[ServedApp]:
     """The Litestar app served by uvicorn on a local port: tests speak real HTTP to it."""
-    ctx = ApiContext(
-        services=system.services,
-        pool=system.pool,
-        progress=system.progress,
-        admin_token=ADMIN_TOKEN,
-        projection_statuses=system.projection_statuses,
-        run_job=system.run_job,
-        database_url=system.database_url,
-        chain_key=system.chain_key,
-    )
-    port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_config=None, access_log=False)
+        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=free_port(), log_config=None, access_log=False)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -146,9 +145,19 @@ def served(system: System) -> Iterator[ServedApp]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    yield ServedApp(f"http://127.0.0.1:{port}", system)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield ServedApp(f"http://127.0.0.1:{server.config.port}", system, ctx=ctx)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        if ctx.session_batcher is not None:
+            ctx.session_batcher.stop()
+
+
+@pytest.fixture(scope="session")
+def served(system: System) -> Iterator[ServedApp]:
+    with serving(context_for(system), system) as app:
+        yield app
 
 
 @pytest.fixture

@@ -282,6 +282,20 @@ def test_a_session_is_charged_once_per_session_id(tenant: Tenant, other_tenant: 
     assert session(other_tenant, bob["id"], 700, session_id="CDR-1").status_code == 201
 
 
+def test_a_session_with_any_utc_offset_is_recorded_and_read_back(tenant: Tenant) -> None:
+    """A charge point's clock may send offsets beyond PostgreSQL's own range (+15:59): the
+    instant is what counts, and the read models must take it (they once stalled on it)."""
+    ann = customer(tenant, "postpaid")
+    response = session(
+        tenant, ann["id"], 450, started_at="0050-11-24T20:58:43+20:59", ended_at="0050-11-24T21:30:00+20:59"
+    )
+    assert response.status_code == 201, response.text
+    assert balance(tenant, ann["id"]) == -450
+    assert transactions(tenant, ann["id"])[0]["occurred_at"].startswith("0050-11-24T00:31:00")
+    assert session(tenant, ann["id"], 50).status_code == 201  # and everything after it too
+    assert balance(tenant, ann["id"]) == -500
+
+
 @pytest.mark.parametrize(
     ("overrides", "status", "code"),
     [

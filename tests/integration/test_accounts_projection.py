@@ -15,6 +15,7 @@ from commands.handlers import handle
 from commands.messages import RegisterCustomer, RegisterEmp, StorePaymentCard
 from domain.aggregates import PaymentCard
 from projections.accounts import AccountsProjection
+from projections.progress import Progress
 from projections.worker import ProjectionWorker
 
 CARD = PaymentCard("tok_visa", "visa", "4242", 12, 2030)
@@ -97,19 +98,20 @@ def test_a_failing_projection_is_restarted_and_catches_up(quiet_system: System) 
     failures = {"left": 2}
 
     class FlakyAccounts(AccountsProjection):
-        def process_batch(self, items: Any, tracking: Any) -> None:
+        def apply_events(self, cursor: Any, events: Any) -> None:
             if failures["left"]:
                 failures["left"] -= 1
                 raise RuntimeError("database hiccup")
-            super().process_batch(items, tracking)
+            super().apply_events(cursor, events)
 
     flaky = FlakyAccounts(view=system.projections[0].view)
-    worker = ProjectionWorker(system.ledger, flaky, system.progress)
+    worker = ProjectionWorker(system.ledger, [flaky], system.progress)
     worker.start()
+    status = worker.statuses[0]
     try:
-        wait_until(lambda: worker.status.position == head(system))
-        assert worker.status.restarts == 2
-        assert worker.status.last_error is None
+        wait_until(lambda: status.position == head(system))
+        assert status.restarts == 2
+        assert status.last_error is None
         assert len(read_model(system.database_url)) == 2
     finally:
         worker.stop()
@@ -143,3 +145,88 @@ def test_rebuilding_from_zero_gives_the_same_read_model(quiet_system: System) ->
     system.start_projections()
     assert system.progress.wait_for(head(system), timeout=10)
     assert read_model(system.database_url) == before
+
+
+def test_a_worker_with_a_stale_position_applies_nothing(quiet_system: System) -> None:
+    """The tracked position moves only from where the worker read it: a second worker that read
+    the same stretch of the log (with another batch end) is refused, whole."""
+    system = quiet_system
+    register_customers(system, 2)
+    worker = ProjectionWorker(system.ledger, system.projections, system.progress)
+    worker.catch_up()
+    before = read_model(system.database_url)
+    accounts = system.projections[0]
+    notifications = system.ledger.recorder.select_notifications(start=1, limit=100)
+    events = [system.ledger.mapper.to_domain_event(n) for n in notifications]
+    stale = notifications[-2].id
+    with pytest.raises(IntegrityError), accounts.view.datastore.transaction(commit=True) as cursor:
+        tracking = Tracking(system.ledger.name, head(system) + 5)
+        accounts.apply_batch(cursor, events[-1:], tracking, previous=stale)
+    assert read_model(system.database_url) == before
+    assert accounts.position(system.ledger.name) == head(system)
+
+
+def test_two_workers_on_the_same_views_apply_every_event_once(quiet_system: System) -> None:
+    """Two processes running the projections by mistake, with different batch sizes: the read
+    models end exactly as one worker (a rebuild from zero) leaves them."""
+    system = quiet_system
+    url = system.database_url
+    other = build_system(url, pool_size=2, run_migrations=False)
+    # Both woken by every write's NOTIFY, so they race for the same stretches.
+    workers = [
+        ProjectionWorker(
+            built.ledger, built.projections, built.progress, listen_conninfo=url, batch_size=size
+        )
+        for built, size in ((system, 3), (other, 7))
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        register_customers(system, 15)
+        wait_until(lambda: all(s.position == head(system) for w in workers for s in w.statuses))
+        assert all(s.last_error is None for w in workers for s in w.statuses)
+    finally:
+        for worker in workers:
+            worker.stop()
+        other.close()
+    raced = read_model(system.database_url)
+    system.rebuild_projections()
+    ProjectionWorker(system.ledger, system.projections, system.progress).catch_up()
+    assert read_model(system.database_url) == raced
+    assert len(raced) == 15
+
+
+def test_another_process_hears_each_batch_the_projections_commit(quiet_system: System) -> None:
+    """An API process that does not project waits on the worker's announcements."""
+    system = quiet_system
+    # Reading the tables tells it nothing here: only the announcements can move it.
+    follower = Progress(
+        ["accounts", "subscriptions"], lambda: {"accounts": 0, "subscriptions": 0}, local=False
+    )
+    follower.follow(system.database_url)
+    assert follower.listening.wait(10)
+    system.start_projections()
+    try:
+        for n in range(3):
+            register_customers(system, 1)
+            assert follower.wait_for(head(system), timeout=10), n
+            assert follower.positions() == system.read_positions()
+    finally:
+        follower.stop_following()
+
+
+def test_a_worker_overtaken_by_another_moves_on_without_applying_twice(quiet_system: System) -> None:
+    """The worker keeps its positions in memory: when another process moved a tracking row
+    meanwhile, its pipelined batch fails whole and it carries on from the tables' positions."""
+    system = quiet_system
+    register_customers(system, 1)
+    worker = ProjectionWorker(system.ledger, system.projections, system.progress)
+    worker.catch_up()
+    register_customers(system, 1)
+    with psycopg.connect(system.database_url, autocommit=True) as conn:
+        # As if another worker had applied the new events (whose rows it would have written).
+        for table in ("accounts_tracking", "subscriptions_tracking"):
+            conn.execute(f"UPDATE {table} SET notification_id = %s", (head(system),))
+    worker.catch_up()
+    assert [status.position for status in worker.statuses] == [head(system), head(system)]
+    assert len(read_model(system.database_url)) == 1, "the new events were not applied a second time"

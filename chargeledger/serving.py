@@ -1,0 +1,59 @@
+"""What `chargeledger serve` runs. With one API process (the default) everything runs in it.
+With several (CHARGELEDGER_API_WORKERS, uvicorn worker processes, so that the API is no longer
+held to one core by Python's interpreter lock), the serving process keeps the projections, the
+card-payment and mail workers and the scheduler, and each API process records commands and
+waits for the read models by hearing the projection worker's announcements."""
+
+from __future__ import annotations
+
+import os
+
+from litestar import Litestar
+
+from api.app import create_app
+from api.context import ApiContext
+from chargeledger.config import Settings
+from chargeledger.logs import configure_logging
+from chargeledger.system import System, build_system
+from commands.session_batcher import SessionBatcher
+
+# The database URL as the serving process resolved it (the embedded server's socket, say).
+SERVE_DATABASE_URL = "CHARGELEDGER_SERVE_DATABASE_URL"
+LOG_FORMATTER = "chargeledger.logs.JsonFormatter"
+
+
+def api_context(system: System, settings: Settings, admin_token: str, database_url: str) -> ApiContext:
+    return ApiContext(
+        services=system.services,
+        pool=system.pool,
+        progress=system.progress,
+        admin_token=admin_token,
+        projection_statuses=system.projection_statuses,
+        run_job=system.run_job,
+        database_url=database_url,
+        chain_key=system.chain_key,
+        session_batcher=SessionBatcher(system.services),
+        write_wait_timeout=settings.write_wait_timeout,
+        rate_limits=settings.rate_limits,
+    )
+
+
+def api_process_app() -> Litestar:
+    """The app of one of several API processes; uvicorn calls this in each worker process."""
+    configure_logging()
+    settings = Settings.from_env()
+    database_url = os.environ[SERVE_DATABASE_URL]
+    if not settings.admin_token:
+        raise RuntimeError("an API process needs CHARGELEDGER_ADMIN_TOKEN from the serving process")
+    system = build_system(
+        database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key, run_migrations=False
+    )
+    system.progress.follow(database_url)
+    ctx = api_context(system, settings, settings.admin_token, database_url)
+
+    def close() -> None:
+        if ctx.session_batcher is not None:
+            ctx.session_batcher.stop()
+        system.close()
+
+    return create_app(ctx, log_formatter=LOG_FORMATTER, on_shutdown=[close])
