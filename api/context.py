@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from projections.progress import Progress
 from projections.worker import WorkerStatus
 
 logger = logging.getLogger(__name__)
+
+# How long a session waits for its batch to be saved (the database's own timeouts come first).
+SAVE_TIMEOUT = 30.0
 
 
 @dataclass
@@ -44,16 +48,31 @@ class ApiContext:
         batcher = self.session_batcher
         if batcher is not None and isinstance(command, RecordSession):
             with batcher.client():
-                outcome = batcher.submit(command)
+                outcome = batcher.submit(command, SAVE_TIMEOUT)
                 self._wait_for_read_models(outcome)
         else:
             outcome = handle(command, self.services)
             self._wait_for_read_models(outcome)
         return outcome
 
+    async def record_session(self, command: RecordSession) -> Outcome:
+        """`execute` for a session, without holding a thread while the batch is saved and the
+        read models catch up: many clients post at once, and their sessions share batches."""
+        batcher = self.session_batcher
+        if batcher is None:
+            return await asyncio.to_thread(self.execute, command)
+        with batcher.client():
+            outcome = await asyncio.wait_for(asyncio.wrap_future(batcher.enqueue(command)), SAVE_TIMEOUT)
+            if not await self.progress.wait_for_async(outcome.position, self.write_wait_timeout):
+                self._read_models_late(outcome)
+        return outcome
+
     def _wait_for_read_models(self, outcome: Outcome) -> None:
         if not self.progress.wait_for(outcome.position, self.write_wait_timeout):
-            logger.error(
-                "read models did not reach a write in time",
-                extra={"position": outcome.position, "positions": self.progress.positions()},
-            )
+            self._read_models_late(outcome)
+
+    def _read_models_late(self, outcome: Outcome) -> None:
+        logger.error(
+            "read models did not reach a write in time",
+            extra={"position": outcome.position, "positions": self.progress.positions()},
+        )

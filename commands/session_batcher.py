@@ -69,10 +69,14 @@ class SessionBatcher:
         self._thread.start()
 
     def submit(self, cmd: RecordSession, timeout: float = 30.0) -> Outcome:
+        return self.enqueue(cmd).result(timeout=timeout)
+
+    def enqueue(self, cmd: RecordSession) -> Future[Outcome]:
+        """The session's outcome to come, once its batch is saved."""
         check_session(cmd, self.services)  # a bad session is refused at once, not batched
         future: Future[Outcome] = Future()
         self._queue.put((cmd, future))
-        return future.result(timeout=timeout)
+        return future
 
     @contextmanager
     def client(self) -> Iterator[None]:

@@ -13,7 +13,7 @@ from psycopg import Cursor
 
 from domain.aggregates import ChargingSession, Customer, Emp
 from domain.notifications import NOTIFIED_PURPOSES, payment_failure_mail
-from projections.view import ReadModelProjection, in_pipeline
+from projections.view import ReadModelProjection, Statement, in_pipeline
 
 # The transaction-list type of each balance movement.
 TRANSACTION_TYPES: dict[type, str] = {
@@ -38,7 +38,9 @@ def transaction_reference(e: Customer.BalanceMoved) -> str | None:
 
 
 COPY_FROM_ROWS = 64
-TRANSACTIONS = (
+# A read-model table: its name and its (column, SQL type) pairs.
+Table = tuple[str, tuple[tuple[str, str], ...]]
+TRANSACTIONS: Table = (
     "transactions",
     (
         ("id", "uuid"),
@@ -53,7 +55,7 @@ TRANSACTIONS = (
         ("reference", "text"),
     ),
 )
-SESSIONS = (
+SESSIONS: Table = (
     "sessions",
     (
         ("emp_id", "uuid"),
@@ -69,16 +71,13 @@ SESSIONS = (
 )
 
 
-def insert_rows(cursor: Cursor[Any], table: tuple[str, tuple[tuple[str, str], ...]], rows: list[Any]) -> None:
-    """Insert many rows with ONE statement, one array per column: as cheap for 3 rows as for
-    300 (a statement per row costs the client more than the database). Outside a pipeline, a
-    catch-up's or a rebuild's many rows go by COPY, cheaper still."""
-    if not rows:
-        return
-    name, columns = table
-    names = ", ".join(column for column, _ in columns)
-    instants = [n for n, (_, sql_type) in enumerate(columns) if sql_type == "timestamptz"]
+def insert_rows(cursor: Cursor[Any], table: Table, rows: list[Any]) -> None:
+    """Insert many rows: by COPY when there are many and the cursor is not in a pipeline (a
+    catch-up's or a rebuild's), else with one statement (`rows_statement`)."""
     if len(rows) >= COPY_FROM_ROWS and not in_pipeline(cursor):
+        name, columns = table
+        names = ", ".join(column for column, _ in columns)
+        instants = [n for n, (_, sql_type) in enumerate(columns) if sql_type == "timestamptz"]
         with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
             for row in rows:
                 values = list(row)
@@ -86,12 +85,24 @@ def insert_rows(cursor: Cursor[Any], table: tuple[str, tuple[tuple[str, str], ..
                     values[n] = in_utc([values[n]])[0]
                 copy.write_row(values)
         return
+    statement = rows_statement(table, rows)
+    if statement is not None:
+        cursor.execute(*statement)
+
+
+def rows_statement(table: Table, rows: list[Any]) -> Statement | None:
+    """Many rows inserted by ONE statement, one array per column: as cheap for 3 rows as for
+    300 (a statement per row costs the client more than the database)."""
+    if not rows:
+        return None
+    name, columns = table
+    names = ", ".join(column for column, _ in columns)
     arrays = ", ".join(f"%s::{sql_type}[]" for _, sql_type in columns)
-    cursor.execute(
+    return (
         f"INSERT INTO {name} ({names}) SELECT * FROM unnest({arrays})",
         [
-            in_utc(values) if n in instants else list(values)
-            for n, values in enumerate(zip(*rows, strict=True))
+            in_utc(values) if sql_type == "timestamptz" else list(values)
+            for (_, sql_type), values in zip(columns, zip(*rows, strict=True), strict=True)
         ],
     )
 
@@ -118,23 +129,37 @@ class AccountsProjection(ReadModelProjection):
         self._sessions: list[tuple[Any, ...]] = []
         self._balances: dict[UUID, tuple[int, int, Any]] = {}
 
+    def flush_statements(self) -> list[Statement]:
+        statements = [
+            rows_statement(TRANSACTIONS, self._movements),
+            rows_statement(SESSIONS, self._sessions),
+            self._balances_statement(),
+        ]
+        return [statement for statement in statements if statement is not None]
+
     def flush(self, cursor: Cursor[Any]) -> None:
         insert_rows(cursor, TRANSACTIONS, self._movements)
         insert_rows(cursor, SESSIONS, self._sessions)
-        if self._balances:
-            # Other events of the batch may have moved version and updated_at further already.
-            ids, balances, versions, times = zip(
-                *((customer, *latest) for customer, latest in self._balances.items()), strict=True
-            )
-            cursor.execute(
-                "UPDATE customers c SET balance_minor = v.balance, version = GREATEST(c.version, v.version),"
-                " updated_at = GREATEST(c.updated_at, v.at)"
-                " FROM unnest(%s::uuid[], %s::bigint[], %s::integer[], %s::timestamptz[])"
-                " AS v(id, balance, version, at)"
-                " WHERE c.id = v.id",
-                [list(ids), list(balances), list(versions), in_utc(times)],
-            )
+        balances = self._balances_statement()
+        if balances is not None:
+            cursor.execute(*balances)
         self.begin_batch()
+
+    def _balances_statement(self) -> Statement | None:
+        if not self._balances:
+            return None
+        # Other events of the batch may have moved version and updated_at further already.
+        ids, balances, versions, times = zip(
+            *((customer, *latest) for customer, latest in self._balances.items()), strict=True
+        )
+        return (
+            "UPDATE customers c SET balance_minor = v.balance, version = GREATEST(c.version, v.version),"
+            " updated_at = GREATEST(c.updated_at, v.at)"
+            " FROM unnest(%s::uuid[], %s::bigint[], %s::integer[], %s::timestamptz[])"
+            " AS v(id, balance, version, at)"
+            " WHERE c.id = v.id",
+            [list(ids), list(balances), list(versions), in_utc(times)],
+        )
 
     def emp_of(self, customer_id: UUID, cursor: Cursor[Any]) -> UUID:
         emp_id = self._emp_of.get(customer_id)

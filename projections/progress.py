@@ -7,6 +7,7 @@ a listener the positions are polled from the tracking tables."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -53,6 +54,8 @@ class Progress:
         self._read_positions = read_positions
         self.local = local
         self._changed = threading.Condition()
+        # Requests awaiting a position on an event loop: (position, loop, future), under _changed.
+        self._awaiting: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._topic_listeners: list[tuple[frozenset[str], Callable[[], None]]] = []
         self._stop_following = threading.Event()
         self.listening = threading.Event()  # set while the follower's LISTEN is in place
@@ -75,6 +78,20 @@ class Progress:
                 return
             self._positions[name] = position
             self._changed.notify_all()
+            if self._awaiting:
+                self._wake_awaiting()
+
+    def _wake_awaiting(self) -> None:
+        """Resolve the futures of the positions every projection has reached (_changed held)."""
+        lowest = min(self._positions.values(), default=0)
+        still: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        for waiter in self._awaiting:
+            position, loop, future = waiter
+            if position <= lowest:
+                loop.call_soon_threadsafe(_resolve, future)
+            else:
+                still.append(waiter)
+        self._awaiting = still
 
     def forget(self, name: str) -> None:
         """Start over from zero (a projection being rebuilt)."""
@@ -113,6 +130,37 @@ class Progress:
                 poll = min(poll * 2, 0.025)
                 self.refresh()
 
+    async def wait_for_async(self, position: int | None, timeout: float) -> bool:
+        """`wait_for` without holding a thread: the request waits on its event loop, woken by
+        the worker's advance (or the follower's) through a future."""
+        if position is None:
+            return True
+        if not self.local and self._follower is None:
+            # Nothing advances the positions here but polling the tracking tables.
+            return await asyncio.to_thread(self.wait_for, position, timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            with self._changed:
+                if all(p >= position for p in self._positions.values()):
+                    return True
+                future: asyncio.Future[None] = loop.create_future()
+                waiter = (position, loop, future)
+                self._awaiting.append(waiter)
+            remaining = deadline - loop.time()
+            try:
+                wait = remaining if self.local else min(remaining, FOLLOWED_RECHECK_SECONDS)
+                await asyncio.wait_for(future, max(wait, 0.0))
+            except TimeoutError:
+                with self._changed:
+                    if waiter in self._awaiting:
+                        self._awaiting.remove(waiter)
+                if loop.time() >= deadline:
+                    return self.reached(position)
+                if not self.local:
+                    # A listener can miss an announcement while reconnecting.
+                    await asyncio.to_thread(self.refresh)
+
     def refresh(self) -> None:
         """Read the positions from the tracking tables."""
         for name, reached in self._read_positions().items():
@@ -148,3 +196,8 @@ class Progress:
     def _heard(self, payload: str) -> None:
         for name, position in parse_announcement(payload).items():
             self.advance(name, position)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # a wait that timed out has cancelled it
+        future.set_result(None)

@@ -31,9 +31,29 @@ class ReadModelView(PostgresTrackingRecorder):
         )
 
 
+# One SQL statement and its parameters.
+Statement = tuple[str, list[Any]]
+
+
+class NeedsTheDatabase(Exception):
+    """A handler executes or reads as it goes: its batch cannot be sent as one statement."""
+
+
+class DeferringCursor:
+    """Stands in for the cursor while a batch is tried as one statement: handlers that only
+    buffer rows never touch it; one that executes or reads as it goes ends the try."""
+
+    def execute(self, *args: Any, **kwargs: Any) -> None:
+        raise NeedsTheDatabase
+
+    @property
+    def connection(self) -> Any:
+        raise NeedsTheDatabase
+
+
 class ReadModelProjection(Projection[ReadModelView]):
     """Applies events to its tables; subclasses implement `apply(event, cursor)` and may
-    buffer rows to write them all at the end of the batch in `flush(cursor)`.
+    buffer rows to write them all at the end of the batch (`flush_statements`, `flush`).
 
     `topics` (empty: every event) narrows what the worker reads. The tracked position moves
     over the events the projection does not read too, so waiting on a position never stalls.
@@ -58,8 +78,16 @@ class ReadModelProjection(Projection[ReadModelView]):
     def begin_batch(self) -> None:
         """Forget what a failed batch may have buffered."""
 
+    def flush_statements(self) -> list[Statement]:
+        """What `apply` buffered, as statements: a batch's rows of one kind in one statement.
+        Each touches rows no other statement of the batch touches (a table each, say): the
+        worker may run them, with every other view's, as parts of one statement."""
+        return []
+
     def flush(self, cursor: Cursor[Any]) -> None:
-        """Write what `apply` buffered: a batch's rows of one kind in one statement."""
+        """Write what `apply` buffered."""
+        for sql, params in self.flush_statements():
+            cursor.execute(sql, params)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.process_batch([domain_event], tracking)
@@ -87,16 +115,31 @@ class ReadModelProjection(Projection[ReadModelView]):
         caller that runs the whole transaction in a pipeline saves even the round trips of
         BEGIN, flush and COMMIT (but `flush` cannot use COPY then)."""
         self.begin_batch()
-        connection = cursor.connection
-        with nullcontext() if in_pipeline(cursor) else connection.pipeline():
-            handlers = self._handlers
-            for domain_event in events:
-                kind = type(domain_event)
-                handler = handlers.get(kind)
-                if handler is None:
-                    handler = handlers[kind] = self._handler_for(kind)
-                handler(domain_event, cursor)
+        with nullcontext() if in_pipeline(cursor) else cursor.connection.pipeline():
+            self._handle(events, cursor)
         self.flush(cursor)
+
+    def buffered_statements(self, events: Sequence[Any]) -> list[Statement] | None:
+        """The batch as statements, when every handler only buffered rows (the steady state:
+        sessions and balance movements); None when one executes or reads as it goes (the
+        batch is then applied with `apply_events`, in a transaction)."""
+        self.begin_batch()
+        try:
+            self._handle(events, DeferringCursor())  # type: ignore[arg-type]
+            return self.flush_statements()
+        except NeedsTheDatabase:
+            return None
+        finally:
+            self.begin_batch()
+
+    def _handle(self, events: Sequence[Any], cursor: Cursor[Any]) -> None:
+        handlers = self._handlers
+        for domain_event in events:
+            kind = type(domain_event)
+            handler = handlers.get(kind)
+            if handler is None:
+                handler = handlers[kind] = self._handler_for(kind)
+            handler(domain_event, cursor)
 
     def position(self, application_name: str) -> int:
         return self.view.max_tracking_id(application_name) or 0

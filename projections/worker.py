@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError, Notification, Recording, T
 
 from projections.listening import listen_until
 from projections.progress import PROGRESS_CHANNEL, Progress, announcement
-from projections.view import ReadModelProjection
+from projections.view import ReadModelProjection, Statement
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ HAND_OVER_WAIT = 0.05
 BULK_EVENTS = 64
 
 Decoded = tuple[int, str, Any]  # notification id, topic, domain event
+
+
+def wants(topics: set[str], topic: str) -> bool:
+    """Whether a view reading `topics` (none: every one) applies an event of `topic`."""
+    return not topics or topic in topics
 
 
 @dataclass(frozen=True)
@@ -271,40 +276,65 @@ class ProjectionWorker:
         positions: list[int],
         wanted: list[set[str]],
     ) -> None:
-        # A few events (the steady state): the pipeline first, so that even BEGIN and COMMIT go
-        # out with the batch, in one round trip. Many (a catch-up, a rebuild): rows by COPY.
+        """Apply a batch to every view behind its end, with their tracking rows, in one
+        transaction. The steady state (sessions and balance movements, whose rows are only
+        buffered) goes as ONE statement in one round trip; a batch whose handlers execute as
+        they go runs pipelined; many events (a catch-up, a rebuild) write their rows by COPY."""
+        # (projection, events, tracked position) of each view the batch moves.
+        moving = [
+            (projection, [e for nid, kind, e in decoded if nid > position and wants(topics, kind)], position)
+            for projection, position, topics in zip(self.projections, positions, wanted, strict=True)
+            if position < tracking.notification_id  # else this view is ahead (the other one rebuilt)
+        ]
+        # Processes that wait for these views hear of the batch when it commits.
+        reached = {
+            projection.name: max(position, tracking.notification_id)
+            for projection, position in zip(self.projections, positions, strict=True)
+        }
+        finish: Statement = (
+            "SELECT chargeledger_finish_batch(%s, %s, %s::text[], %s::bigint[], %s, %s)",
+            [
+                tracking.application_name,
+                tracking.notification_id,
+                [projection.view.tracking_table_name for projection, _, _ in moving],
+                [position for _, _, position in moving],
+                PROGRESS_CHANNEL,
+                announcement(reached),
+            ],
+        )
         bulk = len(decoded) >= BULK_EVENTS
+        if not bulk and self._apply_as_one_statement(moving, finish):
+            return
         with (
             self._datastore.get_connection() as conn,
             nullcontext() if bulk else conn.pipeline(),
             conn.transaction(),
             conn.cursor() as cursor,
         ):
-            moved: list[tuple[str, int]] = []  # (tracking table, previous position)
-            for projection, position, topics in zip(self.projections, positions, wanted, strict=True):
-                if position >= tracking.notification_id:
-                    continue  # this view is ahead (the other one is being rebuilt)
-                events = [
-                    e for nid, topic, e in decoded if nid > position and (not topics or topic in topics)
-                ]
+            for projection, events, _ in moving:
                 projection.apply_events(cursor, events)
-                moved.append((projection.view.tracking_table_name, position))
-            # Processes that wait for these views hear of the batch when it commits.
-            reached = {
-                p.name: max(pos, tracking.notification_id)
-                for p, pos in zip(self.projections, positions, strict=True)
-            }
-            cursor.execute(
-                "SELECT chargeledger_finish_batch(%s, %s, %s::text[], %s::bigint[], %s, %s)",
-                (
-                    tracking.application_name,
-                    tracking.notification_id,
-                    [table for table, _ in moved],
-                    [previous for _, previous in moved],
-                    PROGRESS_CHANNEL,
-                    announcement(reached),
-                ),
-            )
+            cursor.execute(*finish)
+
+    def _apply_as_one_statement(
+        self, moving: list[tuple[ReadModelProjection, list[Any], int]], finish: Statement
+    ) -> bool:
+        """Every view's buffered statements as parts of one (data-modifying WITH queries, run
+        once each), ending with `finish`: one statement, its own transaction, one round trip.
+        False, with nothing written, when some handler must execute or read as it goes."""
+        parts: list[Statement] = []
+        for projection, events, _ in moving:
+            statements = projection.buffered_statements(events)
+            if statements is None:
+                return False
+            parts += statements
+        sql, params = finish
+        if parts:
+            sql = "WITH " + ", ".join(f"part{n} AS ({part})" for n, (part, _) in enumerate(parts)) + " " + sql
+            params = [value for _, values in parts for value in values] + params
+        with self._datastore.get_connection() as conn:
+            assert conn.autocommit, "one statement is its own transaction only in autocommit"
+            conn.execute(sql, params)
+        return True
 
     def _tracked_positions(self) -> list[int]:
         if self._positions is None:

@@ -19,21 +19,21 @@ from commands.messages import RecordSession
 @post(
     "/v1/sessions",
     guards=[emp_only],
-    sync_to_thread=True,
     tags=["sessions"],
     responses={
         **problems(404, 409, 413, 422),
         200: ResponseSpec(SessionOut, description="the same session again: recorded once, charged once"),
     },
 )
-def record_session(
+async def record_session(
     data: JSONBody[SessionIn],
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[SessionOut]:
     principal = request.user
-    outcome = ctx.execute(
+    # On the event loop: a session holds no thread while its batch is saved and read models move.
+    outcome = await ctx.record_session(
         RecordSession(
             emp_id=principal.emp_id,
             session_id=data.session_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -12,7 +13,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from chargeledger.system import System, build_system
 from commands.handlers import handle
-from commands.messages import RegisterCustomer, RegisterEmp, StorePaymentCard
+from commands.messages import RecordSession, RegisterCustomer, RegisterEmp, StorePaymentCard
 from domain.aggregates import PaymentCard
 from projections.accounts import AccountsProjection
 from projections.progress import Progress
@@ -230,3 +231,64 @@ def test_a_worker_overtaken_by_another_moves_on_without_applying_twice(quiet_sys
     worker.catch_up()
     assert [status.position for status in worker.statuses] == [head(system), head(system)]
     assert len(read_model(system.database_url)) == 1, "the new events were not applied a second time"
+
+
+def test_sessions_go_as_one_statement_and_a_batch_that_writes_as_it_goes_in_a_transaction(
+    quiet_system: System,
+) -> None:
+    """Sessions and balance movements only buffer rows, so their batch is written as one
+    statement; a batch holding a registration (written as it comes) runs in a transaction.
+    Either way the read model ends the same."""
+    system = quiet_system
+    in_transaction: list[int] = []
+
+    class Watched(AccountsProjection):
+        def apply_events(self, cursor: Any, events: Any) -> None:
+            in_transaction.append(len(events))
+            super().apply_events(cursor, events)
+
+    emp = handle(RegisterEmp("EMP", "EUR", 1000, 3000, "test"), system.services)
+
+    def postpaid_customer(n: int) -> Any:
+        registration = RegisterCustomer(emp.id, f"Driver {n}", f"d{n}@example.com", "postpaid", None, "test")
+        return handle(registration, system.services).id
+
+    def charge(customer_id: Any, session_id: str, cost_minor: int) -> None:
+        started = datetime(2026, 3, 1, 8, tzinfo=UTC)
+        handle(
+            RecordSession(emp.id, session_id, customer_id, started, started + timedelta(hours=1), 9000,
+                          cost_minor, None, "test"),
+            system.services,
+        )  # fmt: skip
+
+    first, second = postpaid_customer(1), postpaid_customer(2)
+    worker = ProjectionWorker(system.ledger, [Watched(view=system.projections[0].view)], system.progress)
+    worker.start()
+    try:
+        wait_until(lambda: worker.statuses[0].position == head(system))
+        assert in_transaction, "registrations are written as they come, in a transaction"
+
+        in_transaction.clear()
+        for n in range(3):
+            charge(first, f"s-{n}", 100 + n)
+            charge(second, f"t-{n}", 200 + n)
+        wait_until(lambda: worker.statuses[0].position == head(system))
+        assert in_transaction == [], "session batches went as one statement"
+
+        worker.stop()
+        third = postpaid_customer(3)
+        charge(third, "u-1", 700)
+        charge(first, "s-9", 50)
+        worker.start()
+        wait_until(lambda: worker.statuses[0].position == head(system))
+        assert in_transaction == [1 + 2 + 2], "a registration and two sessions: one transaction"
+    finally:
+        worker.stop()
+
+    with psycopg.connect(system.database_url) as conn:
+        balances = dict(conn.execute("SELECT id, balance_minor FROM customers").fetchall())
+        movements = dict(conn.execute("SELECT customer_id, count(*) FROM transactions GROUP BY 1").fetchall())
+        sessions = conn.execute("SELECT count(*) FROM sessions").fetchone()
+    assert balances == {first: -(100 + 101 + 102 + 50), second: -(200 + 201 + 202), third: -700}
+    assert movements == {first: 4, second: 3, third: 1}
+    assert sessions == (8,)
