@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,16 @@ from api.schemas import StrictStructSchemaPlugin
 from api.strict_body import decode_body_strictly
 
 BEARER = "apiKey"
+# Synchronous handlers run on the event loop's default executor, min(32, cores + 4) threads by
+# default: six on a 2-core machine. A write holds its thread until the read models reflect it,
+# so six writes waiting on slow read models would make every other request queue behind them.
+HANDLER_THREADS = 64
+
+
+def use_handler_threads() -> None:
+    """On startup, inside the server's event loop: the executor synchronous handlers run on."""
+    executor = ThreadPoolExecutor(max_workers=HANDLER_THREADS, thread_name_prefix="api-handler")
+    asyncio.get_running_loop().set_default_executor(executor)
 
 
 class CompleteAllowHeader:
@@ -147,6 +159,7 @@ def create_app(
             directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine
         ),
         on_app_init=[keep_context],
+        on_startup=[use_handler_threads],
         plugins=[StrictStructSchemaPlugin()],
         on_shutdown=list(on_shutdown),
     )
