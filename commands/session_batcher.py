@@ -109,7 +109,11 @@ class SessionBatcher:
             if first is None:
                 return
             batch, stopping = self._gather(first)
-            self._record(batch)
+            # From here a request can no longer cancel its session (one that gave up waiting
+            # already is left out), so every outcome below can be set.
+            batch = [item for item in batch if item[1].set_running_or_notify_cancel()]
+            if batch:
+                self._record(batch)
             if stopping:
                 return
 

@@ -8,6 +8,7 @@ a listener the positions are polled from the tracking tables."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -88,7 +89,8 @@ class Progress:
         for waiter in self._awaiting:
             position, loop, future = waiter
             if position <= lowest:
-                loop.call_soon_threadsafe(_resolve, future)
+                with contextlib.suppress(RuntimeError):  # its loop has closed meanwhile
+                    loop.call_soon_threadsafe(_resolve, future)
             else:
                 still.append(waiter)
         self._awaiting = still
@@ -148,18 +150,21 @@ class Progress:
                 waiter = (position, loop, future)
                 self._awaiting.append(waiter)
             remaining = deadline - loop.time()
+            wait = remaining if self.local else min(remaining, FOLLOWED_RECHECK_SECONDS)
             try:
-                wait = remaining if self.local else min(remaining, FOLLOWED_RECHECK_SECONDS)
                 await asyncio.wait_for(future, max(wait, 0.0))
+                continue
             except TimeoutError:
+                pass
+            finally:  # also when the request is cancelled: no waiter outlives its request
                 with self._changed:
                     if waiter in self._awaiting:
                         self._awaiting.remove(waiter)
-                if loop.time() >= deadline:
-                    return self.reached(position)
-                if not self.local:
-                    # A listener can miss an announcement while reconnecting.
-                    await asyncio.to_thread(self.refresh)
+            if loop.time() >= deadline:
+                return self.reached(position)
+            if not self.local:
+                # A listener can miss an announcement while reconnecting.
+                await asyncio.to_thread(self.refresh)
 
     def refresh(self) -> None:
         """Read the positions from the tracking tables."""

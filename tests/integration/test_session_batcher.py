@@ -139,3 +139,20 @@ def test_a_repeated_session_in_a_batch_is_recorded_once(system: System, batcher:
     assert sorted(o.created for o in outcomes) == [False] * 5 + [True]
     assert {o.extra["balance_minor"] for o in outcomes} == {-250}
     assert balances(system.database_url) == {customer: -250}
+
+
+def test_sessions_whose_requests_gave_up_leave_the_batcher_working(
+    system: System, batcher: SessionBatcher
+) -> None:
+    """A request that stops waiting (its timeout, a server shutting down) cancels its session's
+    future: one cancelled before its batch began is left out, one cancelled too late is
+    recorded; either way the batcher goes on answering everyone else."""
+    emp_id, (customer,) = postpaid_customers(system, 1)
+    given_up = [batcher.enqueue(session(emp_id, customer, f"gave-up-{n}", 10)) for n in range(50)]
+    cancelled = [future.cancel() for future in given_up]
+    answered = post(batcher, system, session(emp_id, customer, "still-answered", 1000))
+
+    recorded_before = sum(not was_cancelled for was_cancelled in cancelled)
+    assert answered.created
+    assert answered.extra["balance_minor"] == -(10 * recorded_before + 1000)
+    assert balances(system.database_url) == {customer: -(10 * recorded_before + 1000)}

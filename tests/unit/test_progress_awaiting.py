@@ -4,6 +4,7 @@ the projection worker's thread wakes it the moment every view has applied that f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 from projections.progress import Progress
@@ -75,3 +76,19 @@ def test_many_requests_awaiting_different_positions_wake_in_order() -> None:
         return woken
 
     assert asyncio.run(scenario()) == [10, 20, 30]
+
+
+def test_a_request_cancelled_while_waiting_leaves_nothing_for_the_worker_to_trip_on() -> None:
+    progress = local_progress()
+
+    async def scenario() -> None:
+        waiting = asyncio.create_task(progress.wait_for_async(9, timeout=10))
+        await asyncio.sleep(0.02)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(scenario())  # its event loop is closed now
+    progress.advance("accounts", 9)  # the projection worker's thread: must not raise
+    progress.advance("subscriptions", 9)
+    assert progress.reached(9)
