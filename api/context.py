@@ -34,10 +34,11 @@ class ApiContext:
     admin_token: str
     projection_statuses: Callable[[], list[WorkerStatus]]
     run_job: Callable[[str, datetime, str], JobRun]
+    # Sessions are recorded through it, many to a transaction (group commit).
+    session_batcher: SessionBatcher
     database_url: str = ""
     chain_key: bytes | None = None
     write_wait_timeout: float = 10.0
-    session_batcher: SessionBatcher | None = None
     # Keys verified a moment ago: most requests authenticate without a database round trip.
     verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
     # Per role; a role left out is not limited (api/rate_limit.py).
@@ -45,30 +46,23 @@ class ApiContext:
 
     def execute(self, command: object) -> Outcome:
         """Run a command and return once the read models reflect it (read-your-writes)."""
-        batcher = self.session_batcher
-        if batcher is not None and isinstance(command, RecordSession):
-            with batcher.client():
-                outcome = batcher.submit(command, SAVE_TIMEOUT)
-                self._wait_for_read_models(outcome)
-        else:
-            outcome = handle(command, self.services)
-            self._wait_for_read_models(outcome)
+        outcome = handle(command, self.services)
+        if not self.progress.wait_for(outcome.position, self.write_wait_timeout):
+            self._read_models_late(outcome)
         return outcome
 
     async def record_session(self, command: RecordSession) -> Outcome:
         """`execute` for a session, without holding a thread while the batch is saved and the
         read models catch up: many clients post at once, and their sessions share batches."""
         batcher = self.session_batcher
-        if batcher is None:
-            return await asyncio.to_thread(self.execute, command)
-        with batcher.client():
-            outcome = await asyncio.wait_for(asyncio.wrap_future(batcher.enqueue(command)), SAVE_TIMEOUT)
-            if not await self.progress.wait_for_async(outcome.position, self.write_wait_timeout):
-                self._read_models_late(outcome)
+        with batcher.client():  # the batcher counts a client until its answer is ready
+            saved = asyncio.wrap_future(batcher.enqueue(command))
+            outcome = await asyncio.wait_for(saved, SAVE_TIMEOUT)
+            await self._wait_for_read_models(outcome)
         return outcome
 
-    def _wait_for_read_models(self, outcome: Outcome) -> None:
-        if not self.progress.wait_for(outcome.position, self.write_wait_timeout):
+    async def _wait_for_read_models(self, outcome: Outcome) -> None:
+        if not await self.progress.wait_for_async(outcome.position, self.write_wait_timeout):
             self._read_models_late(outcome)
 
     def _read_models_late(self, outcome: Outcome) -> None:

@@ -115,7 +115,8 @@ def _serve(settings: Settings, database_url: str, host: str, port: int, workers:
             )
         else:
             ctx = api_context(system, settings, token, database_url)
-            app = create_app(ctx, log_formatter=LOG_FORMATTER)
+            # Sessions already queued are recorded before the system closes.
+            app = create_app(ctx, log_formatter=LOG_FORMATTER, on_shutdown=[ctx.session_batcher.stop])
             uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:
         system.close()

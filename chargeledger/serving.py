@@ -52,8 +52,7 @@ def api_process_app() -> Litestar:
     ctx = api_context(system, settings, settings.admin_token, database_url)
 
     def close() -> None:
-        if ctx.session_batcher is not None:
-            ctx.session_batcher.stop()
+        ctx.session_batcher.stop()
         system.close()
 
     return create_app(ctx, log_formatter=LOG_FORMATTER, on_shutdown=[close])

@@ -150,8 +150,7 @@ def serving(ctx: ApiContext, system: System) -> Iterator[ServedApp]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        if ctx.session_batcher is not None:
-            ctx.session_batcher.stop()
+        ctx.session_batcher.stop()
 
 
 @pytest.fixture(scope="session")
