@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar, overload
 
 from psycopg_pool import ConnectionPool
 
@@ -16,14 +17,16 @@ from commands.handlers import handle
 from commands.jobs import JobRun
 from commands.messages import RecordSession
 from commands.session_batcher import SessionBatcher
+from commands.sessions import SessionAnswer, record_sessions
 from commands.unit_of_work import Outcome, Services
+from projections.pipeline import ProjectionStatus
 from projections.progress import Progress
-from projections.worker import WorkerStatus
 
 logger = logging.getLogger(__name__)
 
-# How long a session waits for its batch to be saved (the database's own timeouts come first).
+# How long a session waits for its batch to be recorded (the database's own timeouts come first).
 SAVE_TIMEOUT = 30.0
+T = TypeVar("T", bound=Outcome)
 
 
 @dataclass
@@ -32,9 +35,9 @@ class ApiContext:
     pool: ConnectionPool
     progress: Progress
     admin_token: str
-    projection_statuses: Callable[[], list[WorkerStatus]]
+    projection_statuses: Callable[[], list[ProjectionStatus]]
     run_job: Callable[[str, datetime, str], JobRun]
-    # Sessions are recorded through it, many to a transaction (group commit).
+    # Sessions posted one by one are recorded through it, many to a transaction (group commit).
     session_batcher: SessionBatcher
     database_url: str = ""
     chain_key: bytes | None = None
@@ -44,29 +47,36 @@ class ApiContext:
     # Per role; a role left out is not limited (api/rate_limit.py).
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
 
-    def execute(self, command: object) -> Outcome:
-        """Run a command and return once the read models reflect it (read-your-writes)."""
+    @overload
+    def execute(self, command: object, *, reads: Collection[str] = ()) -> Outcome: ...
+
+    @overload
+    def execute(self, command: object, result: type[T], *, reads: Collection[str] = ()) -> T: ...
+
+    def execute(
+        self, command: object, result: type[Outcome] = Outcome, *, reads: Collection[str] = ()
+    ) -> Outcome:
+        """Run a command. The inline read models reflect it when it returns; `reads` names the
+        asynchronous ones the answer or the next read depends on, and they are waited for
+        (read-your-writes)."""
         outcome = handle(command, self.services)
-        if not self.progress.wait_for(outcome.position, self.write_wait_timeout):
-            self._read_models_late(outcome)
+        if reads and not self.progress.wait_for(outcome.position, self.write_wait_timeout, reads):
+            logger.error(
+                "read models did not reach a write in time",
+                extra={"position": outcome.position, "positions": self.progress.positions()},
+            )
+        if not isinstance(outcome, result):
+            raise TypeError(
+                f"{type(command).__name__} answered {type(outcome).__name__}, not {result.__name__}"
+            )
         return outcome
 
-    async def record_session(self, command: RecordSession) -> Outcome:
-        """`execute` for a session, without holding a thread while the batch is saved and the
-        read models catch up: many clients post at once, and their sessions share batches."""
-        batcher = self.session_batcher
-        with batcher.client():  # the batcher counts a client until its answer is ready
-            saved = asyncio.wrap_future(batcher.enqueue(command))
-            outcome = await asyncio.wait_for(saved, SAVE_TIMEOUT)
-            await self._wait_for_read_models(outcome)
-        return outcome
+    async def record_session(self, command: RecordSession) -> SessionAnswer:
+        """A session through the batcher, awaited on the event loop: many clients post at once,
+        and their sessions share transactions."""
+        recorded = asyncio.wrap_future(self.session_batcher.enqueue(command))
+        return await asyncio.wait_for(recorded, SAVE_TIMEOUT)
 
-    async def _wait_for_read_models(self, outcome: Outcome) -> None:
-        if not await self.progress.wait_for_async(outcome.position, self.write_wait_timeout):
-            self._read_models_late(outcome)
-
-    def _read_models_late(self, outcome: Outcome) -> None:
-        logger.error(
-            "read models did not reach a write in time",
-            extra={"position": outcome.position, "positions": self.progress.positions()},
-        )
+    async def record_sessions(self, commands: Sequence[RecordSession]) -> list[SessionAnswer]:
+        """Sessions of one bulk request, recorded together in a thread of their own."""
+        return await asyncio.to_thread(record_sessions, commands, self.services)

@@ -140,11 +140,20 @@ def problem_response(
     )
 
 
-def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def domain_problem(exc: DomainError, instance: str | None = None) -> dict[str, Any]:
+    """A broken ledger rule as problem details, the field named."""
     extra: dict[str, Any] = {}
     if exc.field:
         extra["errors"] = [{"field": exc.field, "message": exc.detail}]
-    return problem_response(exc.status, exc.code, exc.title, exc.detail, request, **extra)
+    return problem_body(exc.status, exc.code, exc.title, exc.detail, instance, **extra)
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return Response(
+        content=msgspec.json.encode(domain_problem(exc, request.url.path)),
+        status_code=exc.status,
+        media_type=MEDIA_TYPE,
+    )
 
 
 def on_api_problem(request: Request[Any, Any, Any], exc: ApiProblem) -> Response[Any]:

@@ -14,6 +14,7 @@ from litestar.params import HeaderParameter
 from litestar.typing import FieldDefinition
 
 from api.idempotency import MAX_KEY_LENGTH
+from api.problems import ProblemDetails
 from domain.money import ISO_4217, MAX_AMOUNT_MINOR
 
 
@@ -285,6 +286,27 @@ class SessionOut(msgspec.Struct, frozen=True):
     balance_minor: int
 
 
+MAX_BATCH_SESSIONS = 1000
+
+
+class SessionBatchIn(Request, frozen=True, forbid_unknown_fields=True):
+    """Up to 1000 session objects, each as the body of POST /v1/sessions; each is checked on its
+    own, so a bad one is refused alone."""
+
+    sessions: list[Any]
+
+
+class SessionResultOut(msgspec.Struct, frozen=True, omit_defaults=True):
+    session_id: str | None
+    status: int
+    balance_minor: int | None = None
+    problem: ProblemDetails | None = None
+
+
+class SessionBatchOut(msgspec.Struct, frozen=True):
+    results: list[SessionResultOut]
+
+
 class TopUpIn(Request, frozen=True, forbid_unknown_fields=True):
     amount_minor: AmountMinor
 
@@ -322,6 +344,7 @@ class TransactionOut(msgspec.Struct, frozen=True):
     recorded_at: datetime
     reference: str | None
     sequence: int
+    description: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> TransactionOut:
@@ -472,6 +495,7 @@ class ExplanationLineOut(msgspec.Struct, frozen=True):
     delta_minor: int
     balance_after_minor: int
     reference: str | None
+    description: str
     caused_by: str
     cause: dict[str, Any]
 

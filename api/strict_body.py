@@ -4,13 +4,15 @@ wrong type is a 400. This hook decodes each body again, strictly, against the ha
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
 
 from api.problems import field_from_message
 from domain.errors import InvalidPeriod, ValidationFailed
+
+T = TypeVar("T")
 
 
 async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
@@ -21,11 +23,29 @@ async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
     try:
         decoded = msgspec.json.decode(body, type=parameter.annotation, strict=True)
     except msgspec.ValidationError as error:
-        message = str(error)
-        field = field_from_message(message) or "body"
-        raise ValidationFailed(f"{field}: {message.split(' - at ')[0]}", field=field) from None
+        raise validation_failure(error) from None
     except msgspec.DecodeError as error:
         raise ValidationFailed(f"body: not valid JSON ({error})", field="body") from None
+    check_instants(decoded)
+
+
+def strictly(value: Any, kind: type[T]) -> T:
+    """A decoded JSON value (one item of a bulk request) as `kind`, as strictly as a body."""
+    try:
+        converted = msgspec.convert(value, kind, strict=True)
+    except msgspec.ValidationError as error:
+        raise validation_failure(error) from None
+    check_instants(converted)
+    return converted
+
+
+def validation_failure(error: msgspec.ValidationError) -> ValidationFailed:
+    message = str(error)
+    field = field_from_message(message) or "body"
+    return ValidationFailed(f"{field}: {message.split(' - at ')[0]}", field=field)
+
+
+def check_instants(decoded: Any) -> None:
     beyond = instant_beyond_utc(decoded)
     if beyond is not None:
         # Well-formed, so not a validation error (400): an instant no period can hold.

@@ -53,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     configure_logging()
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a setting that means nothing: stop before anything starts
+        print(f"chargeledger: {error}", file=sys.stderr)
+        return 2
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
     if args.command == "migrate":
         applied = migrate(database_url)
@@ -131,7 +135,7 @@ def _project(settings: Settings, database_url: str) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    logger.info("projections running", extra={"projections": [w.name for w in system.workers]})
+    logger.info("projections running", extra={"projections": [runner.name for runner in system.runners]})
     stop.wait()
     system.close()
     return 0
@@ -189,13 +193,11 @@ def _event_count(database_url: str) -> int:
 def _rebuild(settings: Settings, database_url: str) -> int:
     system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
     try:
-        system.rebuild_projections()
-        system.start_projections()
-        caught_up = system.catch_up(timeout=24 * 3600)
-        print(f"read models rebuilt to log position {system.ledger.recorder.max_notification_id() or 0}")
+        read = system.rebuild()
+        print(f"read models rebuilt from {read} events, to log position {system.head()}")
     finally:
         system.close()
-    return 0 if caught_up else 1
+    return 0
 
 
 def _export(settings: Settings, database_url: str, args: argparse.Namespace) -> int:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from api.rate_limit import DEFAULT_RATE_LIMITS, RateLimit, parse_rate_limit
 
+# The payment gateways there are adapters for (commands/simulated_gateway.py).
+PAYMENT_GATEWAYS = ("simulated",)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -28,13 +31,19 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
+        gateway = env.get("CHARGELEDGER_PAYMENT_GATEWAY", "simulated")
+        if gateway not in PAYMENT_GATEWAYS:
+            raise ValueError(
+                f"CHARGELEDGER_PAYMENT_GATEWAY is {gateway!r};"
+                f" it must be one of: {', '.join(PAYMENT_GATEWAYS)}"
+            )
         return cls(
             database_url=env.get("CHARGELEDGER_DATABASE_URL") or None,
             data_dir=Path(env.get("CHARGELEDGER_DATA_DIR", ".chargeledger")),
             admin_token=env.get("CHARGELEDGER_ADMIN_TOKEN") or None,
             smtp_url=env.get("CHARGELEDGER_SMTP_URL") or None,
             mail_from=env.get("CHARGELEDGER_MAIL_FROM", "billing@chargeledger.invalid"),
-            payment_gateway=env.get("CHARGELEDGER_PAYMENT_GATEWAY", "simulated"),
+            payment_gateway=gateway,
             hmac_key=env.get("CHARGELEDGER_HMAC_KEY") or None,
             pool_size=int(env.get("CHARGELEDGER_POOL_SIZE", "8")),
             api_workers=int(env.get("CHARGELEDGER_API_WORKERS", "1")),

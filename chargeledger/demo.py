@@ -22,6 +22,7 @@ from commands.messages import (
 )
 from commands.payment_worker import PendingPaymentWorker
 from commands.ports import ManualClock
+from commands.unit_of_work import Registered
 from domain.aggregates import PaymentCard
 from domain.errors import DomainError
 from domain.money import format_amount
@@ -105,9 +106,8 @@ def run_demo(
                 actor=ACTOR,
             )
         )
-        people.append(
-            DemoCustomer(outcome.id, "prepaid" if prepaid else "postpaid", outcome.extra["subscription_id"])
-        )
+        assert isinstance(outcome, Registered)
+        people.append(DemoCustomer(outcome.id, "prepaid" if prepaid else "postpaid", outcome.subscription_id))
         if prepaid and card:
             _try(tally, do, TopUpBalance(emp, outcome.id, rng.choice([1000, 2000, 3000]), ACTOR))
         bar.step("registering customers")
@@ -136,6 +136,7 @@ def run_demo(
             if wants_top_up and _try(tally, do, TopUpBalance(emp, person.id, 2000, ACTOR)):
                 tally.manual_top_ups += 1
         clock.set(midnight + timedelta(days=1, hours=2))
+        system.catch_up()  # the card-payment worker's list is an asynchronous read model
         payments.run_once()
         for job in JOBS:
             system.run_job(job, clock.now(), ACTOR)

@@ -1,4 +1,4 @@
-"""The composition root: one place that builds the Application, projections and services."""
+"""The composition root: one place that builds the Application, read models and services."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from apscheduler.schedulers.base import BaseScheduler
-from eventsourcing.persistence import Recording
-from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
 
@@ -30,20 +27,25 @@ from projections import queries
 from projections.accounts import AccountsProjection
 from projections.billing_queries import PostgresBillingQueries
 from projections.mail_outbox import PostgresMailOutbox
+from projections.payments import PaymentsProjection
+from projections.pipeline import (
+    AsyncProjection,
+    LogListener,
+    ProjectionRunner,
+    ProjectionStatus,
+    recorded_statuses,
+)
 from projections.progress import Progress
+from projections.rebuild import rebuild_inline, reset_async
 from projections.subscriptions import SubscriptionsProjection
-from projections.view import ReadModelProjection, ReadModelView
-from projections.worker import ProjectionWorker, WorkerStatus
 from scheduler.leadership import Leadership
 from scheduler.schedule import build_scheduler
 
 logger = logging.getLogger(__name__)
 
-PROJECTIONS: list[type[ReadModelProjection]] = [AccountsProjection, SubscriptionsProjection]
-
-
-def tracking_table(projection_class: type[ReadModelProjection]) -> str:
-    return f"{projection_class.name}_tracking"
+# The read models that follow the log; the accounts model is written inline, with the events.
+SUBSCRIPTIONS = SubscriptionsProjection.name
+PAYMENTS = PaymentsProjection.name
 
 
 @dataclass
@@ -53,9 +55,11 @@ class System:
     ledger: Ledger
     services: Services
     progress: Progress
-    projections: list[ReadModelProjection]
+    accounts: AccountsProjection
+    projections: list[AsyncProjection]
     chain_key: bytes | None = None
-    workers: list[ProjectionWorker] = field(default_factory=list)
+    runners: list[ProjectionRunner] = field(default_factory=list)
+    listener: LogListener | None = None
     payment_worker: PendingPaymentWorker | None = None
     mail_worker: MailWorker | None = None
     scheduler: BaseScheduler | None = None
@@ -65,9 +69,12 @@ class System:
     def billing_queries(self) -> PostgresBillingQueries:
         return PostgresBillingQueries(self.pool)
 
+    def head(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
+
     def catch_up(self, timeout: float = 30.0) -> bool:
-        """Wait until every projection has applied everything recorded so far."""
-        return self.progress.wait_for(self.ledger.recorder.max_notification_id() or 0, timeout)
+        """Wait until every asynchronous read model has applied everything recorded so far."""
+        return self.progress.wait_for(self.head(), timeout)
 
     def run_job(self, name: str, as_of: datetime, triggered_by: str) -> JobRun:
         """Run a batch job on up-to-date work lists, and return once its effects are readable."""
@@ -76,6 +83,48 @@ class System:
         self.catch_up()
         return run
 
+    def start_projections(self) -> None:
+        """Run every asynchronous projection in this process, each in a runner of its own, all
+        woken by one listener on the log's channel."""
+        self.runners = [
+            ProjectionRunner(projection, self.ledger, self.pool, self.progress, on_applied=self._applied)
+            for projection in self.projections
+        ]
+        channel: str = self.ledger.recorder.channel_name  # type: ignore[attr-defined]
+        self.listener = LogListener(self.database_url, channel, self.runners)
+        for runner in self.runners:
+            runner.start()
+        self.listener.start()
+
+    def stop_projections(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
+        for runner in self.runners:
+            runner.stop()
+        self.runners = []
+
+    def _applied(self, topics: set[str]) -> None:
+        """Wake the workers whose work lists a batch has just changed."""
+        if self.payment_worker is not None and Customer.CardPaymentRequested.TOPIC in topics:
+            self.payment_worker.wake()
+        if self.mail_worker is not None and Customer.PaymentFailed.TOPIC in topics:
+            self.mail_worker.wake()
+
+    def start_payment_worker(self) -> None:
+        """Complete automatic top-ups (and payments left pending by a crash) in this process."""
+        worker = PendingPaymentWorker(
+            self.services,
+            lambda cutoff: queries.pending_card_payments(self.pool, automatic_only_before=cutoff),
+        )
+        worker.start()
+        self.payment_worker = worker
+
+    def stop_payment_worker(self) -> None:
+        if self.payment_worker is not None:
+            self.payment_worker.stop()
+            self.payment_worker = None
+
     def start_mail_worker(self, smtp_url: str | None, mail_from: str, **timing: float) -> None:
         if not smtp_url:
             logger.warning("CHARGELEDGER_SMTP_URL is not set: payment-failure mail waits in the outbox")
@@ -83,8 +132,6 @@ class System:
         worker = MailWorker(
             PostgresMailOutbox(self.pool), SmtpMailer(smtp_url, mail_from), self.services.clock, **timing
         )
-        # Mail is queued by the projection of a failed payment: only then is there any to send.
-        self.progress.on_applied([Customer.PaymentFailed.TOPIC], worker.wake)
         worker.start()
         self.mail_worker = worker
 
@@ -99,68 +146,29 @@ class System:
         )
         self.scheduler.start()
 
-    def __post_init__(self) -> None:
-        self.ledger.watch_saves(self)
-
-    def saving(self) -> None:
-        for worker in self.workers:
-            worker.expect_save()
-
-    def saved(self, recordings: list[Recording[UUID]]) -> None:
-        for worker in self.workers:
-            worker.hand_over(recordings)
-
-    def start_projections(self) -> None:
-        """Run every projection in this process (the single-node default): one worker reads the
-        log once for all of them and applies each batch to every view in one transaction."""
-        worker = ProjectionWorker(
-            self.ledger, self.projections, self.progress, listen_conninfo=self.database_url
-        )
-        worker.start()
-        self.workers.append(worker)
-        self.progress.local = True
-
-    def start_payment_worker(self) -> None:
-        """Complete automatic top-ups (and payments left pending by a crash) in this process."""
-        worker = PendingPaymentWorker(
-            self.services,
-            lambda cutoff: queries.pending_card_payments(self.pool, automatic_only_before=cutoff),
-        )
-        # Only a newly requested card payment gives it work at once; the rest is its poll.
-        self.progress.on_applied([Customer.CardPaymentRequested.TOPIC], worker.wake)
-        worker.start()
-        self.payment_worker = worker
-
-    def stop_payment_worker(self) -> None:
-        if self.payment_worker is not None:
-            self.payment_worker.stop()
-            self.payment_worker = None
-
-    def stop_projections(self) -> None:
-        for worker in self.workers:
-            worker.stop()
-        self.workers = []
-        self.progress.local = False
-
-    def rebuild_projections(self) -> None:
-        """Rebuild every read model from the first event (stops and restarts local workers)."""
-        was_running = bool(self.workers)
+    def rebuild(self) -> int:
+        """Rebuild every read model from the first event (runners here stop and start again);
+        return the events read for the inline models."""
+        was_running = bool(self.runners)
         self.stop_projections()
+        read = rebuild_inline(self.database_url, self.ledger, self.accounts)
+        reset_async(self.database_url, self.ledger.name, self.projections)
         for projection in self.projections:
-            projection.rebuild_from_zero(self.ledger.name)
-            self.progress.forget(type(projection).name)
+            self.progress.forget(projection.name)
+        for projection in self.projections:
+            ProjectionRunner(projection, self.ledger, self.pool, self.progress, batch_size=5000).catch_up()
         if was_running:
             self.start_projections()
+        return read
 
-    def projection_statuses(self) -> list[WorkerStatus]:
-        if self.workers:
-            return [status for worker in self.workers for status in worker.statuses]
-        positions = self.read_positions()
-        return [WorkerStatus(name, position) for name, position in positions.items()]
-
-    def read_positions(self) -> dict[str, int]:
-        tables = {type(p).name: tracking_table(type(p)) for p in self.projections}
-        return queries.tracking_positions(self.pool, tables, self.ledger.name)
+    def projection_statuses(self) -> list[ProjectionStatus]:
+        """Each asynchronous projection's position and last error as recorded (any process's);
+        whether it runs here, where it does."""
+        statuses = recorded_statuses(self.pool, self.ledger.name, self.projections)
+        for runner in self.runners:
+            statuses[runner.name].running = runner.status.running
+            statuses[runner.name].position = max(statuses[runner.name].position, runner.status.position)
+        return list(statuses.values())
 
     def close(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
@@ -192,11 +200,8 @@ def build_system(
     env["CREATE_TABLE"] = "y"
     env["POSTGRES_POOL_SIZE"] = str(pool_size)
     env["APPLICATION_RECORDER_TOPIC"] = get_topic(HashChainedRecorder)
-    # Aggregates stay in memory between commands; each get reads only the newer events
-    # (fast-forward), so other processes' writes are seen and a stale copy never saves.
-    env["AGGREGATE_CACHE_MAXSIZE"] = str(aggregate_cache)
-    env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
-    ledger = Ledger(env=env)
+    accounts = AccountsProjection()
+    ledger = Ledger(env=env, cache_size=aggregate_cache, inline=accounts)
     recorder = ledger.recorder
     assert isinstance(recorder, HashChainedRecorder)
     if ledger.snapshots is not None:
@@ -216,21 +221,15 @@ def build_system(
         },
         name="chargeledger",
     )
-    datastore: PostgresDatastore = ledger.recorder.datastore  # type: ignore[attr-defined]
-    projections: list[ReadModelProjection] = []
-    for projection_class in PROJECTIONS:
-        view = ReadModelView(datastore, tracking_table_name=tracking_table(projection_class))
-        view.create_table()
-        projections.append(projection_class(view=view))
-    tables = {type(p).name: tracking_table(type(p)) for p in projections}
-    progress = Progress(
-        list(tables),
-        lambda: queries.tracking_positions(pool, tables, ledger.name),
-        local=False,
-    )
+    projections: list[AsyncProjection] = [SubscriptionsProjection(), PaymentsProjection()]
+
+    def positions() -> dict[str, int]:
+        return {s.name: s.position for s in recorded_statuses(pool, ledger.name, projections).values()}
+
+    progress = Progress([p.name for p in projections], positions)
     services = Services(
-        ledger=ledger,
-        gateway=gateway or SimulatedGateway(pool),
-        clock=clock or SystemClock(),
+        ledger=ledger, gateway=gateway or SimulatedGateway(pool), clock=clock or SystemClock()
     )
-    return System(database_url, pool, ledger, services, progress, projections, chain_key=recorder.chain_key)
+    return System(
+        database_url, pool, ledger, services, progress, accounts, projections, chain_key=recorder.chain_key
+    )

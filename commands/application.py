@@ -1,33 +1,70 @@
-"""The write-side eventsourcing Application holding every aggregate of every EMP."""
+"""The write-side eventsourcing Application holding every aggregate of every EMP.
+
+A save records the events and, where the composition root gave it inline read models, the
+rows those events cause in those models, in one transaction (see docs/architecture.md).
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from copy import deepcopy
+from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
+from eventsourcing.domain import MutableOrImmutableAggregate, Snapshot
 from eventsourcing.persistence import Recording, Transcoder
 
-from commands.transcoder import FastDecodingJSONTranscoder
+from commands.ports import InlineReadModels
+from commands.transcoder import DataclassAsDict, FastDecodingJSONTranscoder
 from domain.aggregates import (
+    CardPayment,
     ChargingSession,
     Customer,
     Emp,
     InvoiceNumbering,
     Package,
     PackageTerms,
+    PaymentCard,
     Subscription,
 )
 from domain.errors import NotFound
+from domain.payments import CHARGE_TYPES, PendingPayment, UnpaidDebit
+
+# The domain's value types that events and snapshots carry.
+VALUE_TYPES: tuple[type, ...] = (PaymentCard, PackageTerms, PendingPayment, UnpaidDebit, *CHARGE_TYPES)
 
 
-class SaveWatcher(Protocol):
-    def saving(self) -> None:
-        """A save is about to record events."""
+class AggregateCache:
+    """Aggregates as this process last saved or read them. A cached aggregate is never handed
+    out nor changed: readers get a copy, and a save replaces the entry with what it saved."""
 
-    def saved(self, recordings: list[Recording[UUID]]) -> None:
-        """The save ended: its committed recordings, none if it failed."""
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[UUID, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, aggregate_id: UUID) -> Any | None:
+        with self._lock:
+            aggregate = self._items.get(aggregate_id)
+            if aggregate is not None:
+                self._items.move_to_end(aggregate_id)
+            return aggregate
+
+    def put(self, aggregate_id: UUID, aggregate: Any) -> None:
+        if self.maxsize <= 0:
+            return
+        with self._lock:
+            self._items[aggregate_id] = aggregate
+            self._items.move_to_end(aggregate_id)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+    def evict(self, aggregate_id: UUID) -> None:
+        with self._lock:
+            self._items.pop(aggregate_id, None)
 
 
 class Ledger(Application[UUID]):
@@ -39,38 +76,87 @@ class Ledger(Application[UUID]):
         InvoiceNumbering: 100,
     }
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        cache_size: int = 10_000,
+        inline: InlineReadModels | None = None,
+    ) -> None:
         super().__init__(env)
-        self._watchers: list[SaveWatcher] = []
+        self.cache = AggregateCache(cache_size)
+        self.inline = inline
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = FastDecodingJSONTranscoder()
         self.register_transcodings(transcoder)
         return transcoder
 
-    def watch_saves(self, watcher: SaveWatcher) -> None:
-        """Tell watcher of each save as it starts and as it ends: in-process projection workers
-        take the new events from there instead of reading them back from the log, and know to
-        wait for them rather than race to the log when a save's NOTIFY arrives first."""
-        self._watchers.append(watcher)
+    def register_transcodings(self, transcoder: Any) -> None:
+        super().register_transcodings(transcoder)
+        for value_type in VALUE_TYPES:
+            transcoder.register(DataclassAsDict(value_type))
 
-    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        for watcher in self._watchers:
-            watcher.saving()
-        recordings: list[Recording[UUID]] = []
+    # --- saving --------------------------------------------------------------------------
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """The events, and the inline read models' rows they cause, in one transaction."""
+        events = processing_event.events
+        extra: dict[str, Any] = {}
+        if self.inline is not None:
+            extra["inline"] = self.inline.statements(events)
         try:
-            recordings = super().save(*objs, **kwargs)
-        finally:
-            for watcher in self._watchers:
-                watcher.saved(recordings)
+            recordings = self.events.put(events, **extra)
+        except BaseException:
+            # A stale copy lost a race, or the outcome is unknown: read these afresh next time.
+            for aggregate_id in processing_event.aggregates:
+                self.cache.evict(aggregate_id)
+            raise
+        for aggregate_id, aggregate in processing_event.aggregates.items():
+            self.cache.put(aggregate_id, aggregate)
         return recordings
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """A snapshot of the aggregate just saved, every `snapshotting_intervals` events: it is
+        in memory at that very version, so nothing is read back."""
+        if self.snapshots is None:
+            return
+        for event in processing_event.events:
+            aggregate: Any = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval is None or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                self.snapshots.put([Snapshot.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, version=event.originator_version)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def aggregate(self, aggregate_id: UUID, *, as_cached: bool = False) -> Any:
+        """A copy of the aggregate to decide on, brought up to date with any newer events
+        (another process's writes). `as_cached` skips that read: a stale copy can then only
+        fail to save, and is read afresh for the retry (the session path, where every write
+        is a save)."""
+        cached = self.cache.get(aggregate_id)
+        if cached is None:
+            read: Any = self.repository.get(aggregate_id)
+            self.cache.put(aggregate_id, read)
+            return deepcopy(read)
+        aggregate: Any = deepcopy(cached)
+        if not as_cached:
+            newer: Sequence[Any] = list(self.events.get(aggregate_id, gt=aggregate.version))
+            if newer:
+                aggregate = project_aggregate(aggregate, newer)
+                self.cache.put(aggregate_id, deepcopy(aggregate))
+        return aggregate
 
     def get_emp(self, emp_id: UUID) -> Emp:
         return self._get(emp_id, Emp, "EMP")
 
-    def get_customer(self, customer_id: UUID, emp_id: UUID) -> Customer:
+    def get_customer(self, customer_id: UUID, emp_id: UUID, *, as_cached: bool = False) -> Customer:
         """The customer, if it exists and belongs to emp_id; otherwise not-found."""
-        customer = self._get(customer_id, Customer, "customer")
+        customer = self._get(customer_id, Customer, "customer", as_cached=as_cached)
         if customer.emp_id != emp_id:
             raise NotFound(f"customer {customer_id} not found")
         return customer
@@ -108,7 +194,10 @@ class Ledger(Application[UUID]):
         return self._find(InvoiceNumbering.create_id(emp_id), InvoiceNumbering)
 
     def find_session(self, emp_id: UUID, session_id: str) -> ChargingSession | None:
-        return self._find(ChargingSession.create_id(emp_id, session_id), ChargingSession)
+        return self._find(ChargingSession.id_for(emp_id, session_id), ChargingSession)
+
+    def find_card_payment(self, payment_id: UUID) -> CardPayment | None:
+        return self._find(payment_id, CardPayment)
 
     def _find(self, aggregate_id: UUID, kind: type[Any]) -> Any:
         try:
@@ -116,9 +205,9 @@ class Ledger(Application[UUID]):
         except NotFound:
             return None
 
-    def _get(self, aggregate_id: UUID, kind: type[Any], label: str) -> Any:
+    def _get(self, aggregate_id: UUID, kind: type[Any], label: str, *, as_cached: bool = False) -> Any:
         try:
-            aggregate: Any = self.repository.get(aggregate_id)
+            aggregate: Any = self.aggregate(aggregate_id, as_cached=as_cached)
         except AggregateNotFoundError:
             raise NotFound(f"{label} {aggregate_id} not found") from None
         if not isinstance(aggregate, kind):

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from domain.aggregates.invoice import UninvoicedSession
+
 
 class BillingQueries(Protocol):
     def prepaid_subscriptions_with_recurring_packages(self) -> list[tuple[UUID, UUID]]:
@@ -18,4 +20,9 @@ class BillingQueries(Protocol):
 
     def postpaid_subscriptions(self) -> list[tuple[UUID, UUID]]:
         """(emp_id, subscription_id) pairs."""
+        ...
+
+    def uninvoiced_sessions(self, customer_id: UUID, ended_before: datetime) -> list[UninvoicedSession]:
+        """The customer's sessions that ended before then and no invoice holds yet. Read from
+        a model written with the events, so it holds every session recorded so far."""
         ...

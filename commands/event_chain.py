@@ -1,5 +1,6 @@
-"""The event store's recorder, extended to write each event's chain link in the same
-transaction as the event: what is stored and what is chained can never disagree."""
+"""The event store's recorder, extended to write each event's chain link, and the rows the
+events cause in the inline read models, in the same transaction as the events: what is stored,
+what is chained and what the inline models read can never disagree."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from eventsourcing.persistence import ProgrammingError, StoredEvent
 from psycopg import Cursor
 
 from commands.fail_fast import FailFastApplicationRecorder, fail_fast
+from commands.ports import Statement
 from domain.chain import genesis, link
 
 CACHE_SIZE = 100_000
@@ -32,8 +34,13 @@ class HashChainedRecorder(FailFastApplicationRecorder):
         self._links: OrderedDict[tuple[UUID, int], bytes] = OrderedDict()
 
     @fail_fast
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Record events and their chain links in one statement (migrations/0007)."""
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], *, inline: Sequence[Statement] = (), **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Record events and their chain links (migrations/0009) and run the inline read
+        models' statements, all as one statement: one round trip, one transaction. The inline
+        statements are its data-modifying WITH parts; PostgreSQL runs them after the main
+        query, so the log's lock is always taken first and two saves never deadlock."""
         if kwargs.get("tracking") is not None:
             raise ProgrammingError("the ledger's log records no tracking with its events")
         if not stored_events:
@@ -52,20 +59,22 @@ class HashChainedRecorder(FailFastApplicationRecorder):
                 originator_ids.append(originator_id)
                 versions.append(version)
                 links.append(current)
-            curs.execute(
-                RECORD_EVENTS,
-                (
-                    self.events_table_name,
-                    self.channel_name,
-                    f"{self.datastore.lock_timeout}s",
-                    originator_ids,
-                    versions,
-                    [stored.topic for stored in stored_events],
-                    [stored.state for stored in stored_events],
-                    links,
-                ),
-                prepare=True,
-            )
+            params: list[Any] = [
+                self.events_table_name,
+                self.channel_name,
+                f"{self.datastore.lock_timeout}s",
+                originator_ids,
+                versions,
+                [stored.topic for stored in stored_events],
+                [stored.state for stored in stored_events],
+                links,
+            ]
+            if inline:
+                parts = ", ".join(f"part{n} AS ({sql})" for n, (sql, _) in enumerate(inline))
+                values = [value for _, part_values in inline for value in part_values]
+                curs.execute(f"WITH {parts} {RECORD_EVENTS}", [*values, *params])
+            else:
+                curs.execute(RECORD_EVENTS, params, prepare=True)
             notification_ids = [row["chargeledger_record_events"] for row in curs.fetchall()]
         # Only links that were committed may serve as the previous link of a later write.
         for key, value in batch.items():

@@ -62,7 +62,9 @@ def invoice_production(services: Services, queries: BillingQueries, as_of: datet
     result = JobResult()
     for emp_id, subscription_id in queries.postpaid_subscriptions():
         try:
-            result.processed += invoice_completed_periods(services, emp_id, subscription_id, as_of, actor)
+            result.processed += invoice_completed_periods(
+                services, queries, emp_id, subscription_id, as_of, actor
+            )
         except Exception:
             result.failures += 1
             logger.exception("invoice production failed", extra={"subscription_id": str(subscription_id)})

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
+
+# One SQL statement and its parameters.
+Statement = tuple[str, list[Any]]
 
 
 class Clock(Protocol):
@@ -36,6 +40,13 @@ class PaymentGateway(Protocol):
 
     def charge(self, *, token: str, amount_minor: int, currency: str, idempotency_key: str) -> ChargeResult:
         """Charge once per idempotency key: a repeat returns the first result."""
+        ...
+
+
+class InlineReadModels(Protocol):
+    def statements(self, events: Sequence[Any]) -> list[Statement]:
+        """What these events change in the read models that are written with the events, in
+        their own transaction (docs/architecture.md)."""
         ...
 
 

@@ -14,7 +14,8 @@ from uuid import UUID, uuid5
 from commands.card_payments import complete_card_payment
 from commands.messages import CompleteCardPayment
 from commands.unit_of_work import Services, retrying
-from domain.aggregates import PaymentPurpose
+from domain.aggregates import CardPayment
+from domain.payments import DebitCharge
 
 RETRY_DAYS = 3
 
@@ -31,7 +32,7 @@ def pay_due_debits(
     ledger = services.ledger
     tally = PaymentTally()
     for debit_id, debit in ledger.get_customer(customer_id, emp_id).due_debits(as_of):
-        window = (as_of.date() - debit["due_at"].date()).days // RETRY_DAYS
+        window = (as_of.date() - debit.due_at.date()).days // RETRY_DAYS
         attempt_id = uuid5(debit_id, f"attempt:{window}")
         outcome = retrying(partial(_pay, services, emp_id, customer_id, debit_id, attempt_id, actor))
         if outcome == "settled":
@@ -46,29 +47,30 @@ def _pay(
 ) -> str:
     ledger = services.ledger
     customer = ledger.get_customer(customer_id, emp_id)
-    if str(debit_id) not in customer.unpaid_debits:
+    debit = customer.unpaid_debits.get(str(debit_id))
+    if debit is None:
         return "done"
-    if customer.has_payment(attempt_id) and customer.payment_outcome(attempt_id) is not None:
+    guard = ledger.find_card_payment(attempt_id)
+    if guard is not None and guard.outcome is not None:
         return "done"  # this window's attempt was made already
     now = services.clock.now()
-    if not customer.has_payment(attempt_id):
+    if guard is None:
         if customer.settle_debit_from_balance(debit_id, occurred_at=now, caused_by=actor):
             ledger.save(customer)
             return "settled"
+        guard = CardPayment(
+            id=attempt_id, emp_id=emp_id, customer_id=customer.id, purpose=DebitCharge.purpose
+        )
         if customer.card is None:
             customer.record_unpayable_debit(
                 debit_id, attempt_id, reason="no_card", occurred_at=now, caused_by=actor
             )
-            ledger.save(customer)
+            guard.close(approved=False, charge_id="")
+            ledger.save(customer, guard)
             return "failed"
         customer.request_card_payment(
-            payment_id=attempt_id,
-            purpose=PaymentPurpose.RECURRING_PAYMENT,
-            amount_minor=customer.unpaid_debits[str(debit_id)]["amount_minor"],
-            details={"debit_id": str(debit_id)},
-            occurred_at=now,
-            caused_by=actor,
+            attempt_id, DebitCharge(debit.amount_minor, debit_id), occurred_at=now, caused_by=actor
         )
-        ledger.save(customer)
-    outcome = complete_card_payment(CompleteCardPayment(customer_id, attempt_id, actor), services)
-    return "settled" if outcome.extra["outcome"] == "approved" else "failed"
+        ledger.save(customer, guard)
+    completed = complete_card_payment(CompleteCardPayment(customer_id, attempt_id, actor), services)
+    return "settled" if completed.approved else "failed"

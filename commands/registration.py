@@ -8,12 +8,12 @@ from typing import Any
 from commands.accounts import verify_card
 from commands.application import position_of
 from commands.messages import Register
-from commands.unit_of_work import Outcome, Services
+from commands.unit_of_work import Registered, Services
 from domain.aggregates import AccountType, Customer, Subscription
 from domain.errors import ValidationFailed
 
 
-def register(cmd: Register, services: Services) -> Outcome:
+def register(cmd: Register, services: Services) -> Registered:
     ledger = services.ledger
     emp = ledger.get_emp(cmd.emp_id)
     if cmd.account_type not in AccountType.ALL:
@@ -55,4 +55,4 @@ def register(cmd: Register, services: Services) -> Outcome:
         changed.append(subscription)
         subscription_id = subscription.id
     position = position_of(ledger.save(*changed))
-    return Outcome(customer.id, position, extra={"subscription_id": subscription_id})
+    return Registered(customer.id, position, subscription_id=subscription_id)

@@ -1,80 +1,153 @@
-"""Charging sessions: recorded whatever the balance, once per EMP and session_id."""
+"""Charging sessions: recorded whatever the balance, once per EMP and session_id.
+
+One handler records a batch of one or many sessions (the batcher's group commit, the bulk
+route) and gives each the answer it would have had alone: recorded (201), the same session
+again (200, the first answer's balance), other data under a used session_id (409), an unknown
+customer (404), a bad period or amount (422/400). Sessions are new far more often than they
+repeat, so a batch is written first and looked at only when its save collides."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from commands.application import position_of
 from commands.messages import RecordSession
-from commands.unit_of_work import Outcome, Services, retrying
-from domain.aggregates import ChargingSession
-from domain.errors import Duplicate, InvalidPeriod
+from commands.unit_of_work import RETRIES, Services, SessionRecorded
+from domain.aggregates import ChargingSession, Customer, session_digest
+from domain.errors import DomainError, Duplicate, InvalidPeriod, NotFound
 from domain.money import check_amount
 
 # Clocks of charge points drift: an end this far ahead of ours is still "now".
 CLOCK_SKEW = timedelta(minutes=5)
 
+SessionAnswer = SessionRecorded | DomainError
 
-def check_session(cmd: RecordSession, services: Services) -> None:
+
+def check_session(cmd: RecordSession, now: datetime) -> None:
     if cmd.ended_at < cmd.started_at:
         raise InvalidPeriod("ended_at is before started_at", field="ended_at")
-    if cmd.ended_at > services.clock.now() + CLOCK_SKEW:
+    if cmd.ended_at > now + CLOCK_SKEW:
         raise InvalidPeriod("ended_at is in the future", field="ended_at")
     check_amount(cmd.cost_minor, "cost_minor", allow_zero=True)
 
 
-def record_session(cmd: RecordSession, services: Services) -> Outcome:
-    check_session(cmd, services)
+def digest_of(cmd: RecordSession) -> str:
+    return session_digest(
+        customer_id=cmd.customer_id,
+        started_at=cmd.started_at,
+        ended_at=cmd.ended_at,
+        energy_wh=cmd.energy_wh,
+        cost_minor=cmd.cost_minor,
+        location=cmd.location,
+    )
+
+
+def record_session(cmd: RecordSession, services: Services) -> SessionRecorded:
+    answer = record_sessions([cmd], services)[0]
+    if isinstance(answer, DomainError):
+        raise answer
+    return answer
+
+
+def record_sessions(commands: Sequence[RecordSession], services: Services) -> list[SessionAnswer]:
+    """Answers in the order of `commands`. Each round records at most one session per
+    session_id (a repeat within the batch is answered by the next round, as a repeat)."""
+    now = services.clock.now()
+    answers: list[SessionAnswer | None] = [None] * len(commands)
+    for n, cmd in enumerate(commands):
+        try:
+            check_session(cmd, now)
+        except DomainError as refused:
+            answers[n] = refused
+    as_cached = True  # the first try charges the customers as this process last saved them
+    for _ in range(RETRIES * 2):
+        todo = [n for n, answer in enumerate(answers) if answer is None]
+        if not todo:
+            break
+        round_ = _one_per_session_id(commands, todo)
+        try:
+            _record_round(commands, round_, answers, services, now, as_cached=as_cached)
+        except IntegrityError:
+            # Some session was recorded before (its guard collided), or a customer moved on.
+            for n in round_:
+                guard = services.ledger.find_session(commands[n].emp_id, commands[n].session_id)
+                if guard is not None:
+                    answers[n] = _repeat_answer(guard, commands[n])
+            as_cached = False
+    if any(answer is None for answer in answers):
+        raise IntegrityError("sessions kept colliding with concurrent writes")
+    return [answer for answer in answers if answer is not None]
+
+
+def _one_per_session_id(commands: Sequence[RecordSession], todo: list[int]) -> list[int]:
+    seen: set[tuple[UUID, str]] = set()
+    round_ = []
+    for n in todo:
+        key = (commands[n].emp_id, commands[n].session_id)
+        if key not in seen:
+            seen.add(key)
+            round_.append(n)
+    return round_
+
+
+def _record_round(
+    commands: Sequence[RecordSession],
+    round_: list[int],
+    answers: list[SessionAnswer | None],
+    services: Services,
+    now: datetime,
+    *,
+    as_cached: bool,
+) -> None:
     ledger = services.ledger
-    data: dict[str, Any] = {
-        "customer_id": cmd.customer_id,
-        "started_at": cmd.started_at,
-        "ended_at": cmd.ended_at,
-        "energy_wh": cmd.energy_wh,
-        "cost_minor": cmd.cost_minor,
-        "location": cmd.location,
-    }
-
-    def repeated() -> Outcome | None:
-        existing = ledger.find_session(cmd.emp_id, cmd.session_id)
-        if existing is None:
-            return None
-        if not existing.same_data(**data):
-            raise Duplicate(f"session_id {cmd.session_id!r} was recorded with other data", field="session_id")
-        return Outcome(
-            existing.customer_id, None, created=False, extra={"balance_minor": existing.balance_after_minor}
-        )
-
-    def attempt() -> Outcome:
-        customer = ledger.get_customer(cmd.customer_id, cmd.emp_id)
-        customer.charge_session(
+    customers: dict[UUID, Customer] = {}
+    changed: list[Any] = []
+    charged: list[tuple[int, UUID, int]] = []
+    for n in round_:
+        cmd = commands[n]
+        customer = customers.get(cmd.customer_id)
+        try:
+            if customer is None:
+                customer = ledger.get_customer(cmd.customer_id, cmd.emp_id, as_cached=as_cached)
+                customers[cmd.customer_id] = customer
+            elif customer.emp_id != cmd.emp_id:
+                raise NotFound(f"customer {cmd.customer_id} not found")
+        except NotFound as unknown:
+            answers[n] = unknown
+            continue
+        balance = customer.charge_session(
             session_id=cmd.session_id,
             started_at=cmd.started_at,
             ended_at=cmd.ended_at,
             energy_wh=cmd.energy_wh,
             cost_minor=cmd.cost_minor,
             location=cmd.location,
-            occurred_at=cmd.ended_at,
-            now=services.clock.now(),
+            now=now,
             caused_by=cmd.actor,
         )
-        session = ChargingSession(
-            emp_id=cmd.emp_id,
-            session_id=cmd.session_id,
-            balance_after_minor=customer.balance_minor,
-            **data,
+        changed.append(
+            ChargingSession(
+                id=ChargingSession.id_for(cmd.emp_id, cmd.session_id),
+                emp_id=cmd.emp_id,
+                customer_id=customer.id,
+                balance_after_minor=balance,
+                digest=digest_of(cmd),
+            )
         )
-        try:
-            position = position_of(ledger.save(customer, session))
-        except IntegrityError:
-            # The session's id collided (a repeat) or the customer moved on (retry).
-            if (first := repeated()) is not None:
-                return first
-            raise
-        return Outcome(customer.id, position, extra={"balance_minor": customer.balance_minor})
+        charged.append((n, customer.id, balance))
+    if not charged:
+        return
+    position = position_of(ledger.save(*customers.values(), *changed))
+    for n, customer_id, balance in charged:
+        answers[n] = SessionRecorded(customer_id, position, balance_minor=balance)
 
-    # Sessions are new far more often than repeated: write first, look only on a collision.
-    return retrying(attempt)
+
+def _repeat_answer(guard: ChargingSession, cmd: RecordSession) -> SessionAnswer:
+    if guard.digest != digest_of(cmd):
+        return Duplicate(f"session_id {cmd.session_id!r} was recorded with other data", field="session_id")
+    return SessionRecorded(guard.customer_id, None, created=False, balance_minor=guard.balance_after_minor)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 
 from psycopg_pool import ConnectionPool
 
@@ -38,6 +39,20 @@ CHARGE_DECLINES: dict[str, str] = {
 DELAY_VARIABLE = "CHARGELEDGER_SIMULATED_GATEWAY_DELAY_SECONDS"
 
 
+def decline_of_charge(token: str) -> str | None:
+    """The decline a charge on this token gets (None: approved)."""
+    if token not in ATTACH_RULES:
+        return "no_such_token"
+    return CHARGE_DECLINES.get(token)
+
+
+def verification_of(token: str) -> CardVerification:
+    if token not in ATTACH_RULES:
+        return CardVerification(approved=False, decline_code="no_such_token")
+    decline = ATTACH_RULES[token]
+    return CardVerification(approved=decline is None, decline_code=decline)
+
+
 class SimulatedGateway:
     def __init__(self, pool: ConnectionPool, *, delay_seconds: float | None = None) -> None:
         self._pool = pool
@@ -46,15 +61,10 @@ class SimulatedGateway:
         )
 
     def verify_card(self, token: str) -> CardVerification:
-        if token not in ATTACH_RULES:
-            return CardVerification(approved=False, decline_code="no_such_token")
-        decline = ATTACH_RULES[token]
-        return CardVerification(approved=decline is None, decline_code=decline)
+        return verification_of(token)
 
     def charge(self, *, token: str, amount_minor: int, currency: str, idempotency_key: str) -> ChargeResult:
-        decline = CHARGE_DECLINES.get(token)
-        if token not in ATTACH_RULES:
-            decline = "no_such_token"
+        decline = decline_of_charge(token)
         charge_id = f"ch_{uuid.uuid4().hex[:24]}"
         with self._pool.connection() as conn:
             conn.execute(
@@ -80,3 +90,25 @@ class SimulatedGateway:
         if self.delay_seconds > 0:
             time.sleep(self.delay_seconds)
         return ChargeResult(approved=row[1], charge_id=row[0], decline_code=row[2])
+
+
+class InMemoryGateway:
+    """The same test tokens in memory, for the write side run without a database (stories and
+    the seeded simulation). `declines` may decline any charge besides the token's own rule
+    (a card that fails at random); every charge is kept, by idempotency key."""
+
+    def __init__(self, declines: Callable[[str], str | None] | None = None) -> None:
+        self.declines = declines
+        self.charges: dict[str, tuple[ChargeResult, int]] = {}
+        self.attempts: list[str] = []  # every idempotency key charged, repeats included
+
+    def verify_card(self, token: str) -> CardVerification:
+        return verification_of(token)
+
+    def charge(self, *, token: str, amount_minor: int, currency: str, idempotency_key: str) -> ChargeResult:
+        self.attempts.append(idempotency_key)
+        if idempotency_key not in self.charges:
+            decline = decline_of_charge(token) or (self.declines(token) if self.declines else None)
+            result = ChargeResult(decline is None, f"ch_{uuid.uuid4().hex[:24]}", decline)
+            self.charges[idempotency_key] = (result, amount_minor)
+        return self.charges[idempotency_key][0]

@@ -7,12 +7,13 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from commands.application import position_of
-from commands.card_payments import complete_card_payment
-from commands.messages import CancelPackage, CompleteCardPayment, PurchasePackage, StartSubscription
+from commands.card_payments import pay_by_card
+from commands.messages import CancelPackage, PurchasePackage, StartSubscription
 from commands.unit_of_work import Outcome, Services, retrying
-from domain.aggregates import Customer, PackageTerms, PaymentPurpose, Subscription
+from domain.aggregates import PackageTerms, Subscription
 from domain.errors import Duplicate, PaymentDeclined
 from domain.packages import PackageKind
+from domain.payments import PurchaseCharge
 
 
 def start_subscription(cmd: StartSubscription, services: Services) -> Outcome:
@@ -83,39 +84,12 @@ def _purchase_by_card(
     terms: PackageTerms,
     instance_id: UUID,
 ) -> Outcome:
-    ledger = services.ledger
+    charge = PurchaseCharge(terms.price_minor, subscription.id, instance_id, terms)
     payment_id = uuid5(instance_id, "payment")
-
-    def request() -> Customer:
-        customer = ledger.get_customer(subscription.customer_id, cmd.emp_id)
-        if not customer.has_payment(payment_id):
-            customer.request_card_payment(
-                payment_id=payment_id,
-                purpose=PaymentPurpose.PACKAGE_PURCHASE,
-                amount_minor=terms.price_minor,
-                details={
-                    "emp_id": str(cmd.emp_id),
-                    "subscription_id": str(subscription.id),
-                    "package_instance_id": str(instance_id),
-                    "package_id": str(terms.package_id),
-                    "package_code": terms.code,
-                    "package_name": terms.name,
-                    "package_kind": terms.kind,
-                    "package_recurring": terms.recurring,
-                    "package_payment": terms.payment,
-                    "price_minor": terms.price_minor,
-                },
-                occurred_at=services.clock.now(),
-                caused_by=cmd.actor,
-            )
-            ledger.save(customer)
-        return customer
-
-    customer = retrying(request)
-    outcome = complete_card_payment(CompleteCardPayment(customer.id, payment_id, cmd.actor), services)
-    if outcome.extra["outcome"] != "approved":
+    completed = pay_by_card(services, cmd.emp_id, subscription.customer_id, payment_id, charge, cmd.actor)
+    if not completed.approved:
         raise PaymentDeclined(f"the card payment for package {terms.code!r} was declined")
-    return Outcome(instance_id, outcome.position)
+    return Outcome(instance_id, completed.position)
 
 
 def cancel_package(cmd: CancelPackage, services: Services) -> Outcome:

@@ -5,10 +5,11 @@ quarter of a read-model rebuild's time."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import msgspec
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 
 class FastDecodingJSONTranscoder(JSONTranscoder):
@@ -28,3 +29,19 @@ class FastDecodingJSONTranscoder(JSONTranscoder):
                 self._revive(item) if type(item) is dict or type(item) is list else item for item in value
             ]
         return value
+
+
+class DataclassAsDict(Transcoding):
+    """A frozen dataclass of the domain (a typed charge, a card, package terms) stored as its
+    fields by name; nested values are transcoded by their own transcodings."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = cls.__name__
+        self._fields = tuple(field.name for field in dataclasses.fields(cls))
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**data)

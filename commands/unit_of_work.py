@@ -1,10 +1,10 @@
-"""What every handler shares: its services, its outcome, and bounded retry on a lost race."""
+"""What every handler shares: its services, its typed outcome, and bounded retry on a lost race."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -18,13 +18,44 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Outcome:
-    """The id a command acted on and the log position of what it recorded (None: nothing),
-    so the API can wait for the read models to reach it (read-your-writes)."""
+    """The id a command acted on, whether it created it, and the log position of what it
+    recorded (None: nothing), so a route can wait for an asynchronous read model to reach it."""
 
     id: UUID
     position: int | None
     created: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionRecorded(Outcome):
+    """`id` is the customer's; the balance the session left, as in the first answer."""
+
+    balance_minor: int = 0
+
+
+@dataclass(frozen=True)
+class BalanceChanged(Outcome):
+    """A top-up or an adjustment (`id` is its own), the balance it left and, for an
+    adjustment, the event's sequence in the customer's history."""
+
+    balance_minor: int = 0
+    sequence: int = 0
+
+
+@dataclass(frozen=True)
+class Registered(Outcome):
+    """`id` is the customer's."""
+
+    subscription_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class PaymentCompleted(Outcome):
+    """`id` is the payment's; `approved` None when it was completed before and left no record
+    of its outcome here (an automatic top-up completed by another worker)."""
+
+    approved: bool | None = None
+    charge_id: str | None = None
 
 
 @dataclass

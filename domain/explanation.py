@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.aggregates import Customer
+from domain.payments import AutomaticTopUpCharge, Charge
 
 REDACTED_FIELDS = frozenset({"token", "card_token"})
 HIDDEN_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
@@ -24,6 +25,7 @@ class Line:
     delta_minor: int
     balance_after_minor: int
     reference: str | None
+    description: str
     caused_by: str
     cause: dict[str, Any] = field(default_factory=dict)
 
@@ -38,27 +40,32 @@ def explain(events: Iterable[Any], at: datetime | None = None) -> Explanation:
     """The balance as recorded at `at` (default: now), line by line."""
     lines: list[Line] = []
     balance = 0
-    requests: dict[str, dict[str, Any]] = {}
+    charges: dict[str, Charge] = {}
     for event in events:
         if at is not None and event.timestamp > at:
             break
         if isinstance(event, Customer.CardPaymentRequested):
-            requests[str(event.payment_id)] = {"purpose": event.purpose, **event.details}
+            charges[str(event.payment_id)] = event.charge
         elif isinstance(event, Customer.BalanceMoved):
             balance = event.balance_after_minor
-            lines.append(_line(event, event.amount_minor, balance, _cause(event, requests)))
+            cause = _cause(event, charges)
+            reference, description = event.reference(), event.description()
+            lines.append(_line(event, event.amount_minor, balance, reference, description, cause))
         elif isinstance(event, Customer.PaymentFailed):
             cause = {
                 "purpose": event.purpose,
                 "attempted_minor": event.attempted_minor,
                 "decline_code": event.decline_code,
-                **_rule(requests.get(str(event.payment_id))),
+                **_rule(charges.get(str(event.payment_id))),
             }
-            lines.append(_line(event, 0, balance, cause))
+            description = f"Card payment declined ({event.decline_code})"
+            lines.append(_line(event, 0, balance, str(event.payment_id), description, cause))
     return Explanation(balance, lines)
 
 
-def _line(event: Any, delta: int, balance: int, cause: dict[str, Any]) -> Line:
+def _line(
+    event: Any, delta: int, balance: int, reference: str | None, description: str, cause: dict[str, Any]
+) -> Line:
     return Line(
         sequence=event.originator_version,
         type=type(event).__name__,
@@ -66,21 +73,14 @@ def _line(event: Any, delta: int, balance: int, cause: dict[str, Any]) -> Line:
         occurred_at=event.occurred_at,
         delta_minor=delta,
         balance_after_minor=balance,
-        reference=_reference(event),
+        reference=reference,
+        description=description,
         caused_by=event.caused_by,
         cause=cause,
     )
 
 
-def _reference(event: Any) -> str | None:
-    for name in ("session_id", "package_code", "payment_id", "adjustment_id"):
-        value = getattr(event, name, None)
-        if value is not None:
-            return str(value)
-    return None
-
-
-def _cause(event: Any, requests: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _cause(event: Any, charges: dict[str, Charge]) -> dict[str, Any]:
     if isinstance(event, Customer.SessionCharged):
         return {
             "session_id": event.session_id,
@@ -93,7 +93,7 @@ def _cause(event: Any, requests: dict[str, dict[str, Any]]) -> dict[str, Any]:
         return {
             "source": event.source,
             "charge_id": event.charge_id,
-            **_rule(requests.get(str(event.payment_id))),
+            **_rule(charges.get(str(event.payment_id))),
         }
     if isinstance(event, Customer.PrepaymentDebited):
         return {
@@ -109,15 +109,15 @@ def _cause(event: Any, requests: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {}
 
 
-def _rule(request: dict[str, Any] | None) -> dict[str, Any]:
+def _rule(charge: Charge | None) -> dict[str, Any]:
     """The automatic top-up rule that triggered a payment, as recorded with its intent."""
-    if not request or request.get("purpose") != "automatic_top_up":
+    if not isinstance(charge, AutomaticTopUpCharge):
         return {}
     return {
         "rule": "automatic top-up below threshold",
-        "threshold_minor": request.get("threshold_minor"),
-        "balance_at_trigger_minor": request.get("balance_at_trigger_minor"),
-        "trigger_sequence": request.get("trigger_sequence"),
+        "threshold_minor": charge.threshold_minor,
+        "balance_at_trigger_minor": charge.balance_at_trigger_minor,
+        "trigger_sequence": charge.trigger_sequence,
     }
 
 
@@ -129,10 +129,5 @@ def event_data(event: Any) -> dict[str, Any]:
             continue
         if name in REDACTED_FIELDS and isinstance(value, str):
             value = value[:4] + "…"
-        if name == "details" and isinstance(value, dict):
-            value = {
-                k: (v[:4] + "…" if k in REDACTED_FIELDS and isinstance(v, str) else v)
-                for k, v in value.items()
-            }
         data[name] = value
     return data

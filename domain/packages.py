@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from uuid import UUID
 
 from domain.errors import PackageNotAllowed, TopUpNotApplicable
 
@@ -17,6 +19,19 @@ class Payment(StrEnum):
     PREPAID = "prepaid"
     POSTPAID = "postpaid"
     ANY = "any"
+
+
+@dataclass(frozen=True)
+class PackageTerms:
+    """A catalog package as acquired: its terms are copied, later catalog edits do not apply."""
+
+    package_id: UUID
+    code: str
+    name: str
+    kind: str
+    recurring: bool
+    payment: str
+    price_minor: int
 
 
 def check_package_definition(kind: str, recurring: bool, payment: str) -> None:

@@ -1,385 +1,260 @@
-"""The accounts read model: EMPs, customers with balance, card and automatic top-up; every
-balance movement as a transaction; sessions; card payments and their status."""
+"""The accounts read model, written inline: EMPs, customers with balance, card and automatic
+top-up; every balance movement as a transaction; sessions.
+
+These are the tables a write's own answer and the very next read depend on, so they are written
+in the transaction that records the events (`statements`, run by the event store's recorder),
+and by the same code over the whole log when they are rebuilt. Nothing else writes them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from functools import singledispatchmethod
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID, uuid5
 
 from psycopg import Cursor
 
-from domain.aggregates import ChargingSession, Customer, Emp
-from domain.notifications import NOTIFIED_PURPOSES, payment_failure_mail
-from projections.view import ReadModelProjection, Statement, in_pipeline
+from domain.aggregates import Customer, Emp
+from projections.rows import Statement, TableBatch
 
-# The transaction-list type of each balance movement.
-TRANSACTION_TYPES: dict[type, str] = {
-    Customer.SessionCharged: "session",
-    Customer.TopUpApplied: "top_up",
-    Customer.PrepaymentDebited: "prepayment",
-    Customer.PaymentTaken: "payment",
-    Customer.AdjustmentRecorded: "adjustment",
-}
+# The emp of a customer registered before this batch, for the rows the batch adds.
+EMP_OF_CUSTOMER = "coalesce(v.emp_id, (SELECT c.emp_id FROM customers c WHERE c.id = v.customer_id))"
+INLINE_TABLES = ("emps", "customers", "transactions", "sessions")
 
 
-def transaction_reference(e: Customer.BalanceMoved) -> str | None:
-    if isinstance(e, Customer.SessionCharged):
-        return e.session_id
-    if isinstance(e, Customer.PrepaymentDebited):
-        return e.package_code
-    if isinstance(e, Customer.TopUpApplied | Customer.PaymentTaken):
-        return str(e.payment_id)
-    if isinstance(e, Customer.AdjustmentRecorded):
-        return e.reason
-    return getattr(e, "reference", None)
+class AccountsBatch:
+    """What one batch of events changes in each table."""
+
+    def __init__(self) -> None:
+        self.emps = TableBatch(
+            "emps",
+            {
+                "id": "uuid",
+                "name": "text",
+                "currency": "text",
+                "auto_top_up_threshold_minor": "bigint",
+                "auto_top_up_amount_minor": "bigint",
+                "created_at": "timestamptz",
+            },
+            key=["id"],
+        )
+        self.customers = TableBatch(
+            "customers",
+            {
+                "id": "uuid",
+                "emp_id": "uuid",
+                "name": "text",
+                "email": "text",
+                "account_type": "text",
+                "currency": "text",
+                "external_ref": "text",
+                "balance_minor": "bigint",
+                "card_brand": "text",
+                "card_last4": "text",
+                "card_exp_month": "integer",
+                "card_exp_year": "integer",
+                "auto_top_up_enabled": "boolean",
+                "auto_top_up_threshold_minor": "bigint",
+                "auto_top_up_amount_minor": "bigint",
+                "created_at": "timestamptz",
+                "updated_at": "timestamptz",
+                "version": "integer",
+            },
+            key=["id"],
+        )
+        self.transactions = TableBatch(
+            "transactions",
+            {
+                "id": "uuid",
+                "customer_id": "uuid",
+                "emp_id": "uuid",
+                "sequence": "integer",
+                "type": "text",
+                "amount_minor": "bigint",
+                "balance_after_minor": "bigint",
+                "occurred_at": "timestamptz",
+                "recorded_at": "timestamptz",
+                "reference": "text",
+                "description": "text",
+            },
+            key=["id"],
+            derived={"emp_id": EMP_OF_CUSTOMER},
+        )
+        self.sessions = TableBatch(
+            "sessions",
+            {
+                "customer_id": "uuid",
+                "session_id": "text",
+                "emp_id": "uuid",
+                "started_at": "timestamptz",
+                "ended_at": "timestamptz",
+                "energy_wh": "bigint",
+                "cost_minor": "bigint",
+                "location": "text",
+                "recorded_at": "timestamptz",
+                "invoice_id": "uuid",
+            },
+            key=["customer_id", "session_id"],
+            derived={"emp_id": EMP_OF_CUSTOMER},
+        )
+        # Customers registered in this batch: their rows' emp needs no lookup.
+        self.emp_of: dict[UUID, UUID] = {}
+
+    def statements(self) -> list[Statement]:
+        tables = (self.emps, self.customers, self.transactions, self.sessions)
+        return [statement for table in tables for statement in table.statements()]
 
 
-COPY_FROM_ROWS = 64
-# A read-model table: its name and its (column, SQL type) pairs.
-Table = tuple[str, tuple[tuple[str, str], ...]]
-TRANSACTIONS: Table = (
-    "transactions",
-    (
-        ("id", "uuid"),
-        ("customer_id", "uuid"),
-        ("emp_id", "uuid"),
-        ("sequence", "integer"),
-        ("type", "text"),
-        ("amount_minor", "bigint"),
-        ("balance_after_minor", "bigint"),
-        ("occurred_at", "timestamptz"),
-        ("recorded_at", "timestamptz"),
-        ("reference", "text"),
-    ),
-)
-SESSIONS: Table = (
-    "sessions",
-    (
-        ("emp_id", "uuid"),
-        ("session_id", "text"),
-        ("customer_id", "uuid"),
-        ("started_at", "timestamptz"),
-        ("ended_at", "timestamptz"),
-        ("energy_wh", "bigint"),
-        ("cost_minor", "bigint"),
-        ("location", "text"),
-        ("recorded_at", "timestamptz"),
-    ),
-)
+Handler = Callable[[Any, AccountsBatch], None]
 
 
-def insert_rows(cursor: Cursor[Any], table: Table, rows: list[Any]) -> None:
-    """Insert many rows: by COPY when there are many and the cursor is not in a pipeline (a
-    catch-up's or a rebuild's), else with one statement (`rows_statement`)."""
-    if len(rows) >= COPY_FROM_ROWS and not in_pipeline(cursor):
-        name, columns = table
-        names = ", ".join(column for column, _ in columns)
-        instants = [n for n, (_, sql_type) in enumerate(columns) if sql_type == "timestamptz"]
-        with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                values = list(row)
-                for n in instants:
-                    values[n] = in_utc([values[n]])[0]
-                copy.write_row(values)
-        return
-    statement = rows_statement(table, rows)
-    if statement is not None:
-        cursor.execute(*statement)
-
-
-def rows_statement(table: Table, rows: list[Any]) -> Statement | None:
-    """Many rows inserted by ONE statement, one array per column: as cheap for 3 rows as for
-    300 (a statement per row costs the client more than the database)."""
-    if not rows:
-        return None
-    name, columns = table
-    names = ", ".join(column for column, _ in columns)
-    arrays = ", ".join(f"%s::{sql_type}[]" for _, sql_type in columns)
-    return (
-        f"INSERT INTO {name} ({names}) SELECT * FROM unnest({arrays})",
-        [
-            in_utc(values) if sql_type == "timestamptz" else list(values)
-            for (_, sql_type), values in zip(columns, zip(*rows, strict=True), strict=True)
-        ],
-    )
-
-
-def in_utc(instants: Sequence[datetime | None]) -> list[datetime | None]:
-    """Arrays go as text: an instant keeps its UTC offset there, and PostgreSQL refuses offsets
-    beyond 15:59 that a charge point may send (as it accepts the same instant in UTC)."""
-    return [None if instant is None else instant.astimezone(UTC) for instant in instants]
-
-
-class AccountsProjection(ReadModelProjection):
-    """Balance movements and sessions, the bulk of the log, are buffered through a batch and
-    written with COPY at its end; everything else is written as it comes."""
-
+class AccountsProjection:
     name = "accounts"
 
-    def __init__(self, view: Any) -> None:
-        super().__init__(view)
-        self._emp_of: dict[UUID, UUID] = {}
-        self.begin_batch()
+    def __init__(self) -> None:
+        self._handlers: dict[type, Handler | None] = {}
 
-    def begin_batch(self) -> None:
-        self._movements: list[tuple[Any, ...]] = []
-        self._sessions: list[tuple[Any, ...]] = []
-        self._balances: dict[UUID, tuple[int, int, Any]] = {}
+    def statements(self, events: Sequence[Any]) -> list[Statement]:
+        """What these events change, one INSERT and one UPDATE per table at most."""
+        batch = AccountsBatch()
+        for event in events:
+            handler = self._handler(type(event))
+            if handler is not None:
+                handler(event, batch)
+        return batch.statements()
 
-    def flush_statements(self) -> list[Statement]:
-        statements = [
-            rows_statement(TRANSACTIONS, self._movements),
-            rows_statement(SESSIONS, self._sessions),
-            self._balances_statement(),
-        ]
-        return [statement for statement in statements if statement is not None]
-
-    def flush(self, cursor: Cursor[Any]) -> None:
-        insert_rows(cursor, TRANSACTIONS, self._movements)
-        insert_rows(cursor, SESSIONS, self._sessions)
-        balances = self._balances_statement()
-        if balances is not None:
-            cursor.execute(*balances)
-        self.begin_batch()
-
-    def _balances_statement(self) -> Statement | None:
-        if not self._balances:
-            return None
-        # Other events of the batch may have moved version and updated_at further already.
-        ids, balances, versions, times = zip(
-            *((customer, *latest) for customer, latest in self._balances.items()), strict=True
-        )
-        return (
-            "UPDATE customers c SET balance_minor = v.balance, version = GREATEST(c.version, v.version),"
-            " updated_at = GREATEST(c.updated_at, v.at)"
-            " FROM unnest(%s::uuid[], %s::bigint[], %s::integer[], %s::timestamptz[])"
-            " AS v(id, balance, version, at)"
-            " WHERE c.id = v.id",
-            [list(ids), list(balances), list(versions), in_utc(times)],
-        )
-
-    def emp_of(self, customer_id: UUID, cursor: Cursor[Any]) -> UUID:
-        emp_id = self._emp_of.get(customer_id)
-        if emp_id is None:
-            reader = cursor.connection.cursor()  # its own cursor: the batch runs in a pipeline
-            reader.execute("SELECT emp_id FROM customers WHERE id = %s", (customer_id,))
-            row = reader.fetchone()
-            if row is None:
-                raise LookupError(f"customer {customer_id} is not in the read model")
-            emp_id = row["emp_id"] if isinstance(row, dict) else row[0]
-            self._remember(customer_id, emp_id)
-        return emp_id
-
-    def _remember(self, customer_id: UUID, emp_id: UUID) -> None:
-        if len(self._emp_of) > 200_000:
-            self._emp_of.clear()
-        self._emp_of[customer_id] = emp_id
-
-    @singledispatchmethod
-    def apply(self, domain_event: Any, cursor: Cursor[Any]) -> None:
-        """Events of no interest here: tracked, not applied."""
-
-    @apply.register
-    def _(self, e: Emp.Registered, cursor: Cursor[Any]) -> None:
-        cursor.execute(
-            "INSERT INTO emps (id, name, currency, auto_top_up_threshold_minor,"
-            " auto_top_up_amount_minor, created_at) VALUES (%s, %s, %s, %s, %s, %s)",
-            (
-                e.originator_id,
-                e.name,
-                e.currency,
-                e.auto_top_up_threshold_minor,
-                e.auto_top_up_amount_minor,
-                e.timestamp,
-            ),
-        )
-
-    @apply.register
-    def _(self, e: Customer.Registered, cursor: Cursor[Any]) -> None:
-        self._remember(e.originator_id, e.emp_id)
-        cursor.execute(
-            "INSERT INTO customers (id, emp_id, name, email, account_type, currency, external_ref,"
-            " auto_top_up_threshold_minor, auto_top_up_amount_minor, created_at, updated_at,"
-            " version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                e.originator_id,
-                e.emp_id,
-                e.name,
-                e.email,
-                e.account_type,
-                e.currency,
-                e.external_ref,
-                e.auto_top_up_threshold_minor,
-                e.auto_top_up_amount_minor,
-                e.timestamp,
-                e.timestamp,
-                e.originator_version,
-            ),
-        )
-
-    @apply.register
-    def _(self, e: Customer.PaymentCardStored, cursor: Cursor[Any]) -> None:
-        _update_customer(
-            cursor,
-            e,
-            "card_brand = %s, card_last4 = %s, card_exp_month = %s, card_exp_year = %s",
-            (e.brand, e.last4, e.exp_month, e.exp_year),
-        )
-
-    @apply.register
-    def _(self, e: Customer.PaymentCardRemoved, cursor: Cursor[Any]) -> None:
-        _update_customer(
-            cursor,
-            e,
-            "card_brand = NULL, card_last4 = NULL, card_exp_month = NULL, card_exp_year = NULL",
-            (),
-        )
-
-    @apply.register
-    def _(self, e: Customer.AutoTopUpConsentGiven, cursor: Cursor[Any]) -> None:
-        _update_customer(
-            cursor,
-            e,
-            "auto_top_up_enabled = true, auto_top_up_threshold_minor = %s, auto_top_up_amount_minor = %s",
-            (e.threshold_minor, e.amount_minor),
-        )
-
-    @apply.register
-    def _(self, e: Customer.AutoTopUpConsentWithdrawn, cursor: Cursor[Any]) -> None:
-        _update_customer(cursor, e, "auto_top_up_enabled = false", ())
-
-    @apply.register
-    def _(self, e: Customer.BalanceMoved, cursor: Cursor[Any]) -> None:
-        self.record_movement(e, cursor)
-
-    @apply.register
-    def _(self, e: Customer.PrepaymentDebited, cursor: Cursor[Any]) -> None:
-        self.record_movement(e, cursor)
-        cursor.execute(
-            "INSERT INTO debits (debit_id, customer_id, emp_id, package_code, amount_minor, due_at,"
-            " status, settled_by, settled_at) SELECT %s, id, emp_id, %s, %s, %s, %s, %s, %s"
-            " FROM customers WHERE id = %s",
-            (
-                e.debit_id,
-                e.package_code,
-                -e.amount_minor,
-                e.period_start or e.occurred_at,
-                "unpaid" if e.settled_by is None else "paid",
-                e.settled_by,
-                None if e.settled_by is None else e.occurred_at,
-                e.originator_id,
-            ),
-        )
-
-    def record_movement(self, e: Customer.BalanceMoved, cursor: Cursor[Any]) -> None:
-        self._balances[e.originator_id] = (e.balance_after_minor, e.originator_version, e.timestamp)
-        self._movements.append(
-            (
-                uuid5(e.originator_id, str(e.originator_version)),
-                e.originator_id,
-                self.emp_of(e.originator_id, cursor),
-                e.originator_version,
-                TRANSACTION_TYPES.get(type(e), "adjustment"),
-                e.amount_minor,
-                e.balance_after_minor,
-                e.occurred_at,
-                e.timestamp,
-                transaction_reference(e),
+    def _handler(self, kind: type) -> Handler | None:
+        if kind not in self._handlers:
+            self._handlers[kind] = next(
+                (handler for cls, handler in HANDLERS.items() if issubclass(kind, cls)), None
             )
-        )
-
-    @apply.register
-    def _(self, e: ChargingSession.Recorded, cursor: Cursor[Any]) -> None:
-        self._sessions.append(
-            (e.emp_id, e.session_id, e.customer_id, e.started_at, e.ended_at, e.energy_wh, e.cost_minor,
-             e.location, e.timestamp)
-        )  # fmt: skip
-
-    @apply.register
-    def _(self, e: Customer.CardPaymentRequested, cursor: Cursor[Any]) -> None:
-        _update_customer(cursor, e, "", ())
-        cursor.execute(
-            "INSERT INTO card_payments (payment_id, customer_id, emp_id, purpose, amount_minor,"
-            " status, requested_at) SELECT %s, id, emp_id, %s, %s, 'pending', %s"
-            " FROM customers WHERE id = %s",
-            (e.payment_id, e.purpose, e.requested_minor, e.timestamp, e.originator_id),
-        )
-
-    @apply.register
-    def _(self, e: Customer.CardPaymentSettled, cursor: Cursor[Any]) -> None:
-        _update_customer(cursor, e, "", ())
-        cursor.execute(
-            "UPDATE card_payments SET status = 'approved', completed_at = %s, charge_id = %s"
-            " WHERE payment_id = %s",
-            (e.timestamp, e.charge_id, e.payment_id),
-        )
-
-    @apply.register
-    def _(self, e: Customer.PaymentFailed, cursor: Cursor[Any]) -> None:
-        _update_customer(cursor, e, "", ())
-        cursor.execute(
-            "UPDATE card_payments SET status = 'declined', completed_at = %s, decline_code = %s"
-            " WHERE payment_id = %s",
-            (e.timestamp, e.decline_code, e.payment_id),
-        )
-        if e.purpose in NOTIFIED_PURPOSES:
-            _queue_failure_mail(cursor, e)
-
-    @apply.register
-    def _(self, e: Customer.DebitSettled, cursor: Cursor[Any]) -> None:
-        _update_customer(cursor, e, "", ())
-        cursor.execute(
-            "UPDATE debits SET status = 'paid', settled_by = %s, settled_at = %s WHERE debit_id = %s",
-            (e.settled_by, e.occurred_at, e.debit_id),
-        )
+        return self._handlers[kind]
 
     def reset(self, cursor: Cursor[Any]) -> None:
-        cursor.execute("TRUNCATE emps, customers, transactions, sessions, card_payments, debits")
+        """Empty the tables (a rebuild from zero, inside the rebuild's transaction)."""
+        cursor.execute(f"TRUNCATE {', '.join(INLINE_TABLES)}")
 
 
-def _update_customer(
-    cursor: Cursor[Any], e: Customer.Event, assignments: str, params: tuple[Any, ...]
-) -> None:
-    prefix = f"{assignments}, " if assignments else ""
-    cursor.execute(
-        f"UPDATE customers SET {prefix}updated_at = %s, version = %s WHERE id = %s",
-        (*params, e.timestamp, e.originator_version, e.originator_id),
+def _emp_registered(e: Emp.Registered, batch: AccountsBatch) -> None:
+    batch.emps.insert(
+        {
+            "id": e.originator_id,
+            "name": e.name,
+            "currency": e.currency,
+            "auto_top_up_threshold_minor": e.auto_top_up_threshold_minor,
+            "auto_top_up_amount_minor": e.auto_top_up_amount_minor,
+            "created_at": e.timestamp,
+        }
     )
 
 
-def _queue_failure_mail(cursor: Cursor[Any], e: Customer.PaymentFailed) -> None:
-    """Exactly one mail per failure: written here, in the projection's own transaction."""
-    reader = cursor.connection.cursor()  # its own cursor: the batch runs in a pipeline
-    reader.execute("SELECT emp_id, name, email, currency FROM customers WHERE id = %s", (e.originator_id,))
-    row = reader.fetchone()
-    if row is None:
-        return
-    # The library's connections return rows as dicts.
-    emp_id, name, email, currency = row["emp_id"], row["name"], row["email"], row["currency"].strip()
-    mail = payment_failure_mail(
-        name=name,
-        purpose=e.purpose,
-        amount_minor=e.attempted_minor,
-        currency=currency,
-        failed_at=e.occurred_at,
-        decline_code=e.decline_code,
+def _customer_registered(e: Customer.Registered, batch: AccountsBatch) -> None:
+    batch.emp_of[e.originator_id] = e.emp_id
+    batch.customers.insert(
+        {
+            "id": e.originator_id,
+            "emp_id": e.emp_id,
+            "name": e.name,
+            "email": e.email,
+            "account_type": e.account_type,
+            "currency": e.currency,
+            "external_ref": e.external_ref,
+            "balance_minor": 0,
+            "auto_top_up_enabled": False,
+            "auto_top_up_threshold_minor": e.auto_top_up_threshold_minor,
+            "auto_top_up_amount_minor": e.auto_top_up_amount_minor,
+            "created_at": e.timestamp,
+            "updated_at": e.timestamp,
+            "version": e.originator_version,
+        }
     )
-    cursor.execute(
-        "INSERT INTO mail_outbox (id, emp_id, customer_id, recipient, subject, body, created_at,"
-        " next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-        # A rebuild replays failures: the mail of each is in the outbox once, sent or not.
-        " ON CONFLICT (id) DO NOTHING",
-        (
-            uuid5(e.payment_id, "payment-failure-mail"),
-            emp_id,
-            e.originator_id,
-            email,
-            mail.subject,
-            mail.body,
-            e.timestamp,
-            e.timestamp,
-        ),
+
+
+def _customer_changed(e: Customer.Event, batch: AccountsBatch, **values: Any) -> None:
+    batch.customers.change((e.originator_id,), updated_at=e.timestamp, version=e.originator_version, **values)
+
+
+def _card_stored(e: Customer.PaymentCardStored, batch: AccountsBatch) -> None:
+    _customer_changed(
+        e, batch, card_brand=e.brand, card_last4=e.last4, card_exp_month=e.exp_month, card_exp_year=e.exp_year
     )
+
+
+def _card_removed(e: Customer.PaymentCardRemoved, batch: AccountsBatch) -> None:
+    _customer_changed(e, batch, card_brand=None, card_last4=None, card_exp_month=None, card_exp_year=None)
+
+
+def _consent_given(e: Customer.AutoTopUpConsentGiven, batch: AccountsBatch) -> None:
+    _customer_changed(
+        e,
+        batch,
+        auto_top_up_enabled=True,
+        auto_top_up_threshold_minor=e.threshold_minor,
+        auto_top_up_amount_minor=e.amount_minor,
+    )
+
+
+def _consent_withdrawn(e: Customer.AutoTopUpConsentWithdrawn, batch: AccountsBatch) -> None:
+    _customer_changed(e, batch, auto_top_up_enabled=False)
+
+
+def _balance_moved(e: Customer.BalanceMoved, batch: AccountsBatch) -> None:
+    _customer_changed(e, batch, balance_minor=e.balance_after_minor)
+    batch.transactions.insert(
+        {
+            "id": uuid5(e.originator_id, str(e.originator_version)),
+            "customer_id": e.originator_id,
+            "emp_id": batch.emp_of.get(e.originator_id),
+            "sequence": e.originator_version,
+            "type": e.kind,
+            "amount_minor": e.amount_minor,
+            "balance_after_minor": e.balance_after_minor,
+            "occurred_at": e.occurred_at,
+            "recorded_at": e.timestamp,
+            "reference": e.reference(),
+            "description": e.description(),
+        }
+    )
+
+
+def _session_charged(e: Customer.SessionCharged, batch: AccountsBatch) -> None:
+    _balance_moved(e, batch)
+    batch.sessions.insert(
+        {
+            "customer_id": e.originator_id,
+            "session_id": e.session_id,
+            "emp_id": batch.emp_of.get(e.originator_id),
+            "started_at": e.started_at,
+            "ended_at": e.ended_at,
+            "energy_wh": e.energy_wh,
+            "cost_minor": -e.amount_minor,
+            "location": e.location,
+            "recorded_at": e.timestamp,
+            "invoice_id": None,
+        }
+    )
+
+
+def _sessions_invoiced(e: Customer.SessionsInvoiced, batch: AccountsBatch) -> None:
+    _customer_changed(e, batch)
+    for session_id in e.session_ids:
+        batch.sessions.change((e.originator_id, session_id), invoice_id=e.invoice_id)
+
+
+def _other_customer_event(e: Customer.Event, batch: AccountsBatch) -> None:
+    _customer_changed(e, batch)
+
+
+# Most specific first: the first class an event is an instance of handles it.
+HANDLERS: dict[type, Handler] = {
+    Emp.Registered: _emp_registered,
+    Customer.Registered: _customer_registered,
+    Customer.PaymentCardStored: _card_stored,
+    Customer.PaymentCardRemoved: _card_removed,
+    Customer.AutoTopUpConsentGiven: _consent_given,
+    Customer.AutoTopUpConsentWithdrawn: _consent_withdrawn,
+    Customer.SessionCharged: _session_charged,
+    Customer.BalanceMoved: _balance_moved,
+    Customer.SessionsInvoiced: _sessions_invoiced,
+    Customer.Event: _other_customer_event,
+}

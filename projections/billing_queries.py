@@ -8,6 +8,8 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
+from domain.aggregates.invoice import UninvoicedSession
+
 
 class PostgresBillingQueries:
     def __init__(self, pool: ConnectionPool) -> None:
@@ -35,3 +37,13 @@ class PostgresBillingQueries:
         return self._pairs(
             "SELECT emp_id, id FROM subscriptions WHERE tariff = 'postpaid' ORDER BY emp_id, started_at, id"
         )
+
+    def uninvoiced_sessions(self, customer_id: UUID, ended_before: datetime) -> list[UninvoicedSession]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT session_id, ended_at, energy_wh, cost_minor FROM sessions"
+                " WHERE customer_id = %s AND invoice_id IS NULL AND ended_at < %s"
+                " ORDER BY ended_at, session_id",
+                (customer_id, ended_before),
+            ).fetchall()
+        return [UninvoicedSession(row[0], row[1], row[2], row[3]) for row in rows]

@@ -133,7 +133,7 @@ def transactions_page(
     with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             "SELECT id, sequence, type, amount_minor, balance_after_minor, occurred_at,"
-            " recorded_at, reference FROM transactions"
+            " recorded_at, reference, description FROM transactions"
             " WHERE customer_id = %s AND emp_id = %s AND sequence > %s"
             " ORDER BY sequence LIMIT %s",
             (customer_id, emp_id, after, limit),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
@@ -10,10 +11,10 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from domain.aggregates import Invoice, Package, Subscription
-from projections.view import ReadModelProjection
+from projections.pipeline import AsyncProjection
 
 
-class SubscriptionsProjection(ReadModelProjection):
+class SubscriptionsProjection(AsyncProjection):
     name = "subscriptions"
     topics = (
         Package.Defined.TOPIC,
@@ -22,12 +23,17 @@ class SubscriptionsProjection(ReadModelProjection):
         Subscription.PackageCancelled.TOPIC,
         Invoice.Issued.TOPIC,
     )
+    tables = ("packages", "subscription_packages", "subscriptions", "invoices")
+
+    def apply(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
+        for event in events:
+            self.apply_event(event, cursor)
 
     @singledispatchmethod
-    def apply(self, domain_event: Any, cursor: Cursor[Any]) -> None:
-        """Events of no interest here: tracked, not applied."""
+    def apply_event(self, domain_event: Any, cursor: Cursor[Any]) -> None:
+        """Events of no interest here."""
 
-    @apply.register
+    @apply_event.register
     def _(self, e: Package.Defined, cursor: Cursor[Any]) -> None:
         cursor.execute(
             "INSERT INTO packages (id, emp_id, code, name, kind, recurring, payment, price_minor,"
@@ -45,7 +51,7 @@ class SubscriptionsProjection(ReadModelProjection):
             ),
         )
 
-    @apply.register
+    @apply_event.register
     def _(self, e: Subscription.Started, cursor: Cursor[Any]) -> None:
         cursor.execute(
             "INSERT INTO subscriptions (id, emp_id, customer_id, tariff, billing_day, started_at)"
@@ -53,7 +59,7 @@ class SubscriptionsProjection(ReadModelProjection):
             (e.originator_id, e.emp_id, e.customer_id, e.tariff, e.billing_day, e.occurred_at),
         )
 
-    @apply.register
+    @apply_event.register
     def _(self, e: Subscription.PackageAcquired, cursor: Cursor[Any]) -> None:
         cursor.execute(
             "INSERT INTO subscription_packages (id, subscription_id, package_id, code, name, kind,"
@@ -73,14 +79,14 @@ class SubscriptionsProjection(ReadModelProjection):
             ),
         )
 
-    @apply.register
+    @apply_event.register
     def _(self, e: Subscription.PackageCancelled, cursor: Cursor[Any]) -> None:
         cursor.execute(
             "UPDATE subscription_packages SET status = 'cancelled', cancelled_at = %s WHERE id = %s",
             (e.occurred_at, e.package_instance_id),
         )
 
-    @apply.register
+    @apply_event.register
     def _(self, e: Invoice.Issued, cursor: Cursor[Any]) -> None:
         cursor.execute(
             "INSERT INTO invoices (id, emp_id, customer_id, subscription_id, sequence, number,"
@@ -106,9 +112,6 @@ class SubscriptionsProjection(ReadModelProjection):
                 e.occurred_at,
             ),
         )
-
-    def reset(self, cursor: Cursor[Any]) -> None:
-        cursor.execute("TRUNCATE packages, subscription_packages, subscriptions, invoices")
 
 
 def _json_line(line: dict[str, Any]) -> dict[str, Any]:

@@ -32,12 +32,8 @@ BATCH = 5000
 
 
 def _balance_topics() -> dict[str, str]:
-    from projections.accounts import TRANSACTION_TYPES
-
-    topics = {getattr(cls, "TOPIC"): kind for cls, kind in TRANSACTION_TYPES.items()}  # noqa: B009
-    for cls in _subclasses(Customer.BalanceMoved):
-        topics.setdefault(getattr(cls, "TOPIC"), "adjustment")  # noqa: B009
-    return topics
+    """Each balance movement's stored topic and its type in the transactions list."""
+    return {cls.TOPIC: cls.kind for cls in _subclasses(Customer.BalanceMoved)}  # type: ignore[attr-defined]
 
 
 def _subclasses(cls: type) -> Iterator[type]:

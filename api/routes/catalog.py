@@ -17,6 +17,7 @@ from api.schemas import IdempotencyKey, PackageIn, PackageOut, PackagePage
 from commands.messages import DefinePackage
 from domain.errors import NotFound
 from projections import queries
+from projections.subscriptions import SubscriptionsProjection
 
 
 @post(
@@ -46,7 +47,8 @@ def define_package(
             payment=data.payment,
             price_minor=data.price_minor,
             actor=principal.actor,
-        )
+        ),
+        reads=[SubscriptionsProjection.name],
     )
     row = queries.package_by_code(ctx.pool, principal.emp_id, data.code)
     if row is None:

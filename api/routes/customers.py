@@ -34,6 +34,7 @@ from commands.messages import (
     StorePaymentCard,
     TopUpBalance,
 )
+from commands.unit_of_work import BalanceChanged
 from domain.aggregates import AccountType, PaymentCard
 from domain.errors import NotFound
 from projections import queries
@@ -204,11 +205,10 @@ def top_up(
             amount_minor=data.amount_minor,
             actor=principal.actor,
             request_key=idempotency_key,
-        )
+        ),
+        BalanceChanged,
     )
-    return TopUpOut(
-        id=str(outcome.id), amount_minor=data.amount_minor, balance_minor=outcome.extra["balance_minor"]
-    )
+    return TopUpOut(id=str(outcome.id), amount_minor=data.amount_minor, balance_minor=outcome.balance_minor)
 
 
 @post(

@@ -1,25 +1,72 @@
-"""Liveness with substance: 200 only when the database answers; projection lag is shown.
-And the Prometheus metrics, documented as the text they are."""
+"""Liveness with substance: 200 only when the database answers; each asynchronous read
+model's position, lag and last error are shown, and a failing one makes the status
+"degraded" (still 200: the ledger records and answers). And the Prometheus metrics."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from api.context import ApiContext
 from api.problems import problem_response, problem_specs
+from projections.pipeline import ProjectionStatus
+
+logger = logging.getLogger(__name__)
+
+
+def log_head(ctx: ApiContext) -> int:
+    with ctx.pool.connection(timeout=2.0) as conn:
+        row = conn.execute("SELECT max(notification_id) FROM ledger_events").fetchone()
+    return (row[0] if row else None) or 0
+
+
+class ProjectionMetrics(Collector):
+    """The asynchronous read models as /health shows them, read when scraped."""
+
+    def __init__(self, head: int, statuses: list[ProjectionStatus]) -> None:
+        self.head = head
+        self.statuses = statuses
+
+    def collect(self) -> Iterator[Metric]:
+        log = GaugeMetricFamily("chargeledger_log_position", "Notification id of the log's last event")
+        log.add_metric([], self.head)
+        yield log
+        families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {
+            "position": GaugeMetricFamily(
+                "chargeledger_projection_position", "Last log position applied", labels=["projection"]
+            ),
+            "lag": GaugeMetricFamily(
+                "chargeledger_projection_lag_events", "Log positions not applied yet", labels=["projection"]
+            ),
+            "failing": GaugeMetricFamily(
+                "chargeledger_projection_failing",
+                "1 while the projection fails on an event",
+                labels=["projection"],
+            ),
+            "restarts": CounterMetricFamily(
+                "chargeledger_projection_restarts", "Restarts after a failure", labels=["projection"]
+            ),
+        }
+        for status in self.statuses:
+            families["position"].add_metric([status.name], status.position)
+            families["lag"].add_metric([status.name], max(self.head - status.position, 0))
+            families["failing"].add_metric([status.name], 1 if status.last_error else 0)
+            families["restarts"].add_metric([status.name], status.restarts)
+        yield from families.values()
 
 
 @get("/health", sync_to_thread=True, tags=["operations"], responses=problem_specs(503))
 def health(ctx: NamedDependency[ApiContext]) -> Response[dict[str, Any]]:
     try:
-        with ctx.pool.connection(timeout=2.0) as conn:
-            conn.execute("SELECT 1")
-            row = conn.execute("SELECT max(notification_id) FROM ledger_events").fetchone()
+        head = log_head(ctx)
     except Exception as error:
         return problem_response(
             503,
@@ -27,7 +74,7 @@ def health(ctx: NamedDependency[ApiContext]) -> Response[dict[str, Any]]:
             "The database is unavailable",
             f"database check failed: {error}",
         )
-    head = (row[0] if row else None) or 0
+    statuses = ctx.projection_statuses()
     projections = {
         status.name: {
             "position": status.position,
@@ -35,15 +82,24 @@ def health(ctx: NamedDependency[ApiContext]) -> Response[dict[str, Any]]:
             "running": status.running,
             "restarts": status.restarts,
             "last_error": status.last_error,
+            "failing_since": status.failed_at,
         }
-        for status in ctx.projection_statuses()
+        for status in statuses
     }
-    return Response({"status": "ok", "database": "ok", "log_position": head, "projections": projections})
+    degraded = any(status.last_error is not None or status.running is False for status in statuses)
+    return Response(
+        {
+            "status": "degraded" if degraded else "ok",
+            "database": "ok",
+            "log_position": head,
+            "projections": projections,
+        }
+    )
 
 
 @get(
     "/metrics",
-    sync_to_thread=False,
+    sync_to_thread=True,
     tags=["operations"],
     responses={
         200: ResponseSpec(
@@ -51,9 +107,16 @@ def health(ctx: NamedDependency[ApiContext]) -> Response[dict[str, Any]]:
         )
     },
 )
-def metrics() -> Response[bytes]:
+def metrics(ctx: NamedDependency[ApiContext]) -> Response[bytes]:
     # Litestar's PrometheusController documents this text as JSON.
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    text = generate_latest(REGISTRY)
+    try:
+        projections = CollectorRegistry()
+        projections.register(ProjectionMetrics(log_head(ctx), ctx.projection_statuses()))
+        text += generate_latest(projections)
+    except Exception as error:  # the process's own metrics still answer in an outage
+        logger.warning("projection metrics not read", extra={"error": str(error)})
+    return Response(text, media_type=CONTENT_TYPE_LATEST)
 
 
 ROUTES = [health, metrics]

@@ -29,6 +29,7 @@ from api.schemas import (
     IdempotencyKey,
 )
 from commands.messages import RecordAdjustment
+from commands.unit_of_work import BalanceChanged
 from domain.explanation import event_data, explain
 from projections import queries
 
@@ -152,15 +153,16 @@ def record_adjustment(
             reason=data.reason,
             actor=principal.actor,
             request_key=idempotency_key,
-        )
+        ),
+        BalanceChanged,
     )
     return AdjustmentOut(
         id=str(outcome.id),
         customer_id=str(customer_id),
         amount_minor=data.amount_minor,
         reason=data.reason.strip(),
-        balance_minor=outcome.extra["balance_minor"],
-        sequence=outcome.extra["sequence"],
+        balance_minor=outcome.balance_minor,
+        sequence=outcome.sequence,
         recorded_by=principal.actor,
     )
 

@@ -15,7 +15,9 @@ from api.routes.customers import customer_out
 from api.routes.subscriptions import subscription_out
 from api.schemas import IdempotencyKey, RegistrationIn, RegistrationOut
 from commands.messages import Register
+from commands.unit_of_work import Registered
 from domain.aggregates import PaymentCard
+from projections.subscriptions import SubscriptionsProjection
 
 
 @post(
@@ -50,9 +52,11 @@ def register(
             auto_top_up=data.auto_top_up,
             base_package=data.base_package,
             actor=principal.actor,
-        )
+        ),
+        Registered,
+        reads=[SubscriptionsProjection.name] if data.base_package else [],
     )
-    subscription_id = outcome.extra["subscription_id"]
+    subscription_id = outcome.subscription_id
     return RegistrationOut(
         customer=customer_out(ctx, principal.emp_id, outcome.id),
         subscription=subscription_out(ctx, principal.emp_id, subscription_id) if subscription_id else None,

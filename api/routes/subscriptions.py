@@ -16,6 +16,10 @@ from api.schemas import AcquireIn, IdempotencyKey, SubscriptionIn, SubscriptionO
 from commands.messages import CancelPackage, PurchasePackage, StartSubscription
 from domain.errors import NotFound
 from projections import queries
+from projections.subscriptions import SubscriptionsProjection
+
+# What these routes answer with: the subscriptions read model, which follows the log.
+READS = [SubscriptionsProjection.name]
 
 
 def subscription_out(ctx: ApiContext, emp_id: UUID, subscription_id: UUID) -> SubscriptionOut:
@@ -55,7 +59,8 @@ def start_subscription(
             base_package=data.base_package,
             billing_day=data.billing_day,
             actor=principal.actor,
-        )
+        ),
+        reads=READS,
     )
     return subscription_out(ctx, principal.emp_id, outcome.id)
 
@@ -95,7 +100,8 @@ def acquire_package(
             package=data.package,
             actor=principal.actor,
             request_key=idempotency_key,
-        )
+        ),
+        reads=READS,
     )
     return package_out(ctx, principal.emp_id, subscription_id, outcome.id)
 
@@ -115,7 +121,7 @@ def cancel_package(
     ctx: NamedDependency[ApiContext],
 ) -> SubscriptionPackageOut:
     principal = request.user
-    ctx.execute(CancelPackage(principal.emp_id, subscription_id, package_id, principal.actor))
+    ctx.execute(CancelPackage(principal.emp_id, subscription_id, package_id, principal.actor), reads=READS)
     return package_out(ctx, principal.emp_id, subscription_id, package_id)
 
 

@@ -1,14 +1,17 @@
 """Event-sourced aggregates with explicit, stably named event classes."""
 
-from domain.aggregates.charging_session import ChargingSession
-from domain.aggregates.customer import AccountType, Customer, PaymentCard, PaymentPurpose
+from domain.aggregates.card_payment import CardPayment
+from domain.aggregates.charging_session import ChargingSession, session_digest
+from domain.aggregates.customer import AccountType, Customer, PaymentCard
 from domain.aggregates.emp import Emp
 from domain.aggregates.invoice import Invoice, InvoiceNumbering
 from domain.aggregates.package import Package
-from domain.aggregates.subscription import PackageTerms, Subscription
+from domain.aggregates.subscription import Subscription
+from domain.packages import PackageTerms
 
 __all__ = [
     "AccountType",
+    "CardPayment",
     "ChargingSession",
     "Customer",
     "Emp",
@@ -17,6 +20,6 @@ __all__ = [
     "Package",
     "PackageTerms",
     "PaymentCard",
-    "PaymentPurpose",
     "Subscription",
+    "session_digest",
 ]

@@ -1,39 +1,46 @@
 """A customer of an EMP: account type, payment card, automatic top-up, and the balance.
 
 The balance moves only by events that carry their signed `amount_minor` and the
-`balance_after_minor` they leave; nothing edits it in place.
+`balance_after_minor` they leave; nothing edits it in place. Each such event says once what it
+is called in the transactions list, what it refers to and how it reads (`kind`, `reference`,
+`description`): transactions, explanations, verification and exports all use those.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.energy import kwh
 from domain.errors import CardRequired, InsufficientBalance, NotFound, TopUpNotApplicable, ValidationFailed
 from domain.money import check_amount
+from domain.packages import PackageTerms
+from domain.payments import (
+    AutomaticTopUpCharge,
+    Charge,
+    DebitCharge,
+    PendingPayment,
+    PurchaseCharge,
+    TopUpCharge,
+    UnpaidDebit,
+)
 
 PREPAID = "prepaid"
 POSTPAID = "postpaid"
 # After a declined automatic top-up, no new attempt for this long (seed 000: mail, not spam).
 AUTO_TOP_UP_DECLINE_PAUSE = timedelta(hours=24)
 CUSTOMER_NAMESPACE = uuid5(NAMESPACE_URL, "https://chargeledger.dev/customers")
+TOP_UP_SOURCES = {"manual": "Manual top-up", "automatic": "Automatic top-up", "package": "Top-up package"}
 
 
 class AccountType:
     PREPAID = PREPAID
     POSTPAID = POSTPAID
     ALL = (PREPAID, POSTPAID)
-
-
-class PaymentPurpose:
-    MANUAL_TOP_UP = "manual_top_up"
-    AUTOMATIC_TOP_UP = "automatic_top_up"
-    PACKAGE_PURCHASE = "package_purchase"
-    RECURRING_PAYMENT = "recurring_payment"
 
 
 @dataclass(frozen=True)
@@ -59,11 +66,19 @@ class Customer(Aggregate):
         """Base of every event that moves the balance."""
 
         TOPIC = "chargeledger:Customer.BalanceMoved"
+        kind = "adjustment"  # its type in the transactions list
         amount_minor: int
         balance_after_minor: int
 
         def apply(self, aggregate: Any) -> None:
             aggregate.balance_minor = self.balance_after_minor
+
+        def reference(self) -> str | None:
+            """What the movement refers to: a session, a payment, a package, an adjustment."""
+            return None
+
+        def description(self) -> str:
+            return self.kind
 
     class Registered(Aggregate.Created):
         TOPIC = "chargeledger:Customer.Registered"
@@ -87,13 +102,7 @@ class Customer(Aggregate):
         exp_year: int
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.card = {
-                "token": self.token,
-                "brand": self.brand,
-                "last4": self.last4,
-                "exp_month": self.exp_month,
-                "exp_year": self.exp_year,
-            }
+            aggregate.card = PaymentCard(self.token, self.brand, self.last4, self.exp_month, self.exp_year)
 
     class PaymentCardRemoved(Event):
         TOPIC = "chargeledger:Customer.PaymentCardRemoved"
@@ -120,59 +129,63 @@ class Customer(Aggregate):
 
     class SessionCharged(BalanceMoved):
         TOPIC = "chargeledger:Customer.SessionCharged"
+        kind = "session"
         session_id: str
         started_at: datetime
         ended_at: datetime
         energy_wh: int
         location: str | None
 
-        def apply(self, aggregate: Any) -> None:
-            aggregate.balance_minor = self.balance_after_minor
-            if aggregate.account_type == POSTPAID:
-                # Every session lands on exactly one invoice: it waits here until then.
-                aggregate.uninvoiced_sessions[self.session_id] = {
-                    "ended_at": self.ended_at,
-                    "started_at": self.started_at,
-                    "cost_minor": -self.amount_minor,
-                    "energy_wh": self.energy_wh,
-                    "location": self.location,
-                }
+        def reference(self) -> str | None:
+            return self.session_id
+
+        def description(self) -> str:
+            return f"Charging session {self.session_id}, {kwh(self.energy_wh)} kWh"
 
     class SessionsInvoiced(Event):
+        """Postpaid sessions landed on an invoice (each lands on exactly one)."""
+
         TOPIC = "chargeledger:Customer.SessionsInvoiced"
         invoice_id: UUID
         session_ids: list[str]
-
-        def apply(self, aggregate: Any) -> None:
-            for session_id in self.session_ids:
-                aggregate.uninvoiced_sessions.pop(session_id, None)
 
     class CardPaymentRequested(Event):
         """The intent, recorded before the card is charged (outbox): a crash loses nothing."""
 
         TOPIC = "chargeledger:Customer.CardPaymentRequested"
+        class_version = 2
         payment_id: UUID
-        purpose: str
-        requested_minor: int
-        details: dict[str, Any]
+        charge: Charge
+        card_token: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 kept the purpose and an untyped `details` dict."""
+            details = state.pop("details")
+            state["card_token"] = details.get("card_token", "")
+            state["charge"] = charge_of_version_1(state.pop("purpose"), state.pop("requested_minor"), details)
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.pending_payments[str(self.payment_id)] = {
-                "purpose": self.purpose,
-                "amount_minor": self.requested_minor,
-                "details": self.details,
-            }
-            if self.purpose == PaymentPurpose.AUTOMATIC_TOP_UP:
+            aggregate.pending_payments[str(self.payment_id)] = PendingPayment(self.charge, self.card_token)
+            if isinstance(self.charge, AutomaticTopUpCharge):
                 aggregate.auto_top_up_in_flight = str(self.payment_id)
 
     class TopUpApplied(BalanceMoved):
         TOPIC = "chargeledger:Customer.TopUpApplied"
+        kind = "top_up"
         payment_id: UUID
         source: str
         charge_id: str
 
+        def reference(self) -> str | None:
+            return str(self.payment_id)
+
+        def description(self) -> str:
+            return TOP_UP_SOURCES.get(self.source, "Top-up")
+
     class PrepaymentDebited(BalanceMoved):
         TOPIC = "chargeledger:Customer.PrepaymentDebited"
+        kind = "prepayment"
         debit_id: UUID
         subscription_id: UUID
         package_instance_id: UUID
@@ -184,11 +197,17 @@ class Customer(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.balance_minor = self.balance_after_minor
             if self.settled_by is None:
-                aggregate.unpaid_debits[str(self.debit_id)] = {
-                    "amount_minor": -self.amount_minor,
-                    "due_at": self.period_start or self.occurred_at,
-                    "package_code": self.package_code,
-                }
+                aggregate.unpaid_debits[str(self.debit_id)] = UnpaidDebit(
+                    -self.amount_minor, self.period_start or self.occurred_at, self.package_code
+                )
+
+        def reference(self) -> str | None:
+            return self.package_code
+
+        def description(self) -> str:
+            if self.period_start is None or self.period_end is None:
+                return f"Package {self.package_code}"
+            return f"Package {self.package_code}, {self.period_start:%Y-%m-%d} to {self.period_end:%Y-%m-%d}"
 
     class DebitSettled(Event):
         """A due debit is paid: from the balance that covered it, or by the card."""
@@ -203,20 +222,34 @@ class Customer(Aggregate):
 
     class PaymentTaken(BalanceMoved):
         TOPIC = "chargeledger:Customer.PaymentTaken"
+        kind = "payment"
         payment_id: UUID
         charge_id: str
         debit_id: UUID | None
+
+        def reference(self) -> str | None:
+            return str(self.payment_id)
+
+        def description(self) -> str:
+            return "Card payment"
 
     class AdjustmentRecorded(BalanceMoved):
         """A correction: history is never edited, a compensating movement is recorded."""
 
         TOPIC = "chargeledger:Customer.AdjustmentRecorded"
+        kind = "adjustment"
         adjustment_id: UUID
         reason: str
 
         def apply(self, aggregate: Any) -> None:
             aggregate.balance_minor = self.balance_after_minor
             aggregate.adjustments[str(self.adjustment_id)] = self.amount_minor
+
+        def reference(self) -> str | None:
+            return str(self.adjustment_id)
+
+        def description(self) -> str:
+            return self.reason
 
     class CardPaymentSettled(Event):
         """Closes a requested card payment that was approved (its effects are the events
@@ -227,7 +260,7 @@ class Customer(Aggregate):
         charge_id: str
 
         def apply(self, aggregate: Any) -> None:
-            _close_payment(aggregate, self.payment_id, "approved")
+            aggregate.forget_payment(self.payment_id)
 
     class PaymentFailed(Event):
         """A declined card payment: the balance does not move; the customer is told by mail."""
@@ -239,8 +272,8 @@ class Customer(Aggregate):
         decline_code: str
 
         def apply(self, aggregate: Any) -> None:
-            _close_payment(aggregate, self.payment_id, "declined")
-            if self.purpose == PaymentPurpose.AUTOMATIC_TOP_UP:
+            aggregate.forget_payment(self.payment_id)
+            if self.purpose == AutomaticTopUpCharge.purpose:
                 aggregate.last_auto_top_up_declined_at = self.occurred_at
 
     @staticmethod
@@ -270,18 +303,17 @@ class Customer(Aggregate):
         self.account_type = account_type
         self.currency = currency
         self.external_ref = external_ref
-        self.card: dict[str, Any] | None = None
+        self.card: PaymentCard | None = None
         self.auto_top_up_enabled = False
         self.auto_top_up_threshold_minor = auto_top_up_threshold_minor
         self.auto_top_up_amount_minor = auto_top_up_amount_minor
         self.auto_top_up_in_flight: str | None = None
         self.last_auto_top_up_declined_at: datetime | None = None
         self.balance_minor = 0
-        self.pending_payments: dict[str, dict[str, Any]] = {}
-        self.payment_outcomes: dict[str, str] = {}
-        self.unpaid_debits: dict[str, dict[str, Any]] = {}
+        # Only what is still open: a settled payment or debit leaves these.
+        self.pending_payments: dict[str, PendingPayment] = {}
+        self.unpaid_debits: dict[str, UnpaidDebit] = {}
         self.adjustments: dict[str, int] = {}
-        self.uninvoiced_sessions: dict[str, dict[str, Any]] = {}
 
     def _move(self, event_class: Any, amount_minor: int, **fields: Any) -> None:
         """Record a balance movement: its signed amount and the balance it leaves."""
@@ -296,18 +328,11 @@ class Customer(Aggregate):
 
     @property
     def payment_card(self) -> PaymentCard | None:
-        return PaymentCard(**self.card) if self.card else None
+        return self.card
 
     def store_payment_card(self, card: PaymentCard, *, occurred_at: datetime, caused_by: str) -> None:
         self.trigger_event(
-            self.PaymentCardStored,
-            token=card.token,
-            brand=card.brand,
-            last4=card.last4,
-            exp_month=card.exp_month,
-            exp_year=card.exp_year,
-            occurred_at=occurred_at,
-            caused_by=caused_by,
+            self.PaymentCardStored, **asdict(card), occurred_at=occurred_at, caused_by=caused_by
         )
 
     def remove_payment_card(self, *, occurred_at: datetime, caused_by: str) -> None:
@@ -371,11 +396,11 @@ class Customer(Aggregate):
         energy_wh: int,
         cost_minor: int,
         location: str | None,
-        occurred_at: datetime,
         now: datetime,
         caused_by: str,
-    ) -> None:
-        """Every session is recorded, whatever the balance: the energy was delivered."""
+    ) -> int:
+        """Every session is recorded, whatever the balance: the energy was delivered. Returns
+        the balance the session leaves."""
         self._move(
             self.SessionCharged,
             -cost_minor,
@@ -384,10 +409,12 @@ class Customer(Aggregate):
             ended_at=ended_at,
             energy_wh=energy_wh,
             location=location,
-            occurred_at=occurred_at,
+            occurred_at=ended_at,
             caused_by=caused_by,
         )
+        balance_after = self.balance_minor
         self.request_auto_top_up_if_due(now=now, caused_by=caused_by)
+        return balance_after
 
     def debit_from_balance(
         self,
@@ -417,11 +444,7 @@ class Customer(Aggregate):
         self.request_auto_top_up_if_due(now=occurred_at, caused_by=caused_by)
 
     def _post_debit(self, *, amount_minor: int, **fields: Any) -> None:
-        self._move(
-            self.PrepaymentDebited,
-            -amount_minor,
-            **fields,
-        )
+        self._move(self.PrepaymentDebited, -amount_minor, **fields)
 
     def record_adjustment(
         self, adjustment_id: UUID, *, amount_minor: int, reason: str, occurred_at: datetime, caused_by: str
@@ -443,104 +466,87 @@ class Customer(Aggregate):
     # --- card payments (outbox: intent, charge, outcome) -----------------------------
 
     def request_card_payment(
-        self,
-        *,
-        payment_id: UUID,
-        purpose: str,
-        amount_minor: int,
-        details: dict[str, Any],
-        occurred_at: datetime,
-        caused_by: str,
+        self, payment_id: UUID, charge: Charge, *, occurred_at: datetime, caused_by: str
     ) -> None:
-        if purpose in (PaymentPurpose.MANUAL_TOP_UP, PaymentPurpose.AUTOMATIC_TOP_UP):
+        if isinstance(charge, TopUpCharge | AutomaticTopUpCharge):
             self.check_prepaid()
         self.check_card()
         assert self.card is not None
-        check_amount(amount_minor, "amount_minor")
+        check_amount(charge.amount_minor, "amount_minor")
         self.trigger_event(
             self.CardPaymentRequested,
             payment_id=payment_id,
-            purpose=purpose,
-            requested_minor=amount_minor,
-            # The card of the intent is the card charged, even if it is replaced meanwhile.
-            details={**details, "card_token": self.card["token"]},
+            charge=charge,
+            card_token=self.card.token,
             occurred_at=occurred_at,
             caused_by=caused_by,
         )
 
-    def has_payment(self, payment_id: UUID) -> bool:
-        key = str(payment_id)
-        return key in self.pending_payments or key in self.payment_outcomes
-
-    def pending_payment(self, payment_id: UUID) -> dict[str, Any]:
+    def pending_payment(self, payment_id: UUID) -> PendingPayment:
         try:
             return self.pending_payments[str(payment_id)]
         except KeyError:
             raise NotFound(f"no pending payment {payment_id}") from None
 
-    def payment_outcome(self, payment_id: UUID) -> str | None:
-        """'approved', 'declined', or None while pending."""
-        return self.payment_outcomes.get(str(payment_id))
+    def is_pending(self, payment_id: UUID) -> bool:
+        return str(payment_id) in self.pending_payments
+
+    def forget_payment(self, payment_id: UUID) -> None:
+        key = str(payment_id)
+        self.pending_payments.pop(key, None)
+        if self.auto_top_up_in_flight == key:
+            self.auto_top_up_in_flight = None
 
     def settle_card_payment(
         self, payment_id: UUID, *, charge_id: str, occurred_at: datetime, caused_by: str
     ) -> None:
         """The gateway approved: post the payment's effects on the balance."""
-        payment = self.pending_payment(payment_id)
-        amount = payment["amount_minor"]
-        details = payment["details"]
-        purpose = payment["purpose"]
+        charge = self.pending_payment(payment_id).charge
+        amount = charge.amount_minor
         when: dict[str, Any] = {"occurred_at": occurred_at, "caused_by": caused_by}
-        if purpose in (PaymentPurpose.MANUAL_TOP_UP, PaymentPurpose.AUTOMATIC_TOP_UP):
-            source = "manual" if purpose == PaymentPurpose.MANUAL_TOP_UP else "automatic"
-            self._credit_top_up(payment_id, source, charge_id, amount, **when)
-        elif purpose == PaymentPurpose.PACKAGE_PURCHASE:
+        if isinstance(charge, TopUpCharge):
+            self._credit_top_up(payment_id, "manual", charge_id, amount, **when)
+        elif isinstance(charge, AutomaticTopUpCharge):
+            self._credit_top_up(payment_id, "automatic", charge_id, amount, **when)
+        elif isinstance(charge, PurchaseCharge):
             # Seed 003: "immediate posting of debit (prepaid) transaction and credit (payment)".
             debit_id = uuid5(payment_id, "debit")
             self._post_debit(
                 debit_id=debit_id,
-                subscription_id=UUID(details["subscription_id"]),
-                package_instance_id=UUID(details["package_instance_id"]),
-                package_code=details["package_code"],
+                subscription_id=charge.subscription_id,
+                package_instance_id=charge.package_instance_id,
+                package_code=charge.terms.code,
                 amount_minor=amount,
                 settled_by="card",
                 **when,
             )
-            self._move(
-                self.PaymentTaken,
-                amount,
-                payment_id=payment_id,
-                charge_id=charge_id,
-                debit_id=debit_id,
-                **when,
-            )
-            if details["package_kind"] == "top_up":
+            taken = {"payment_id": payment_id, "charge_id": charge_id, "debit_id": debit_id}
+            self._move(self.PaymentTaken, amount, **taken, **when)
+            if charge.terms.kind == "top_up":
                 self._credit_top_up(payment_id, "package", charge_id, amount, **when)
-        elif purpose == PaymentPurpose.RECURRING_PAYMENT:
-            debit_id = UUID(details["debit_id"])
+        elif isinstance(charge, DebitCharge):
             self._move(
                 self.PaymentTaken,
                 amount,
                 payment_id=payment_id,
                 charge_id=charge_id,
-                debit_id=debit_id,
+                debit_id=charge.debit_id,
                 **when,
             )
-            if str(debit_id) in self.unpaid_debits:
-                self.trigger_event(
-                    self.DebitSettled, debit_id=debit_id, settled_by="card", payment_id=payment_id, **when
-                )
+            if str(charge.debit_id) in self.unpaid_debits:
+                settled = {"debit_id": charge.debit_id, "settled_by": "card", "payment_id": payment_id}
+                self.trigger_event(self.DebitSettled, **settled, **when)
         self.trigger_event(self.CardPaymentSettled, payment_id=payment_id, charge_id=charge_id, **when)
 
     def record_payment_failure(
         self, payment_id: UUID, *, decline_code: str, occurred_at: datetime, caused_by: str
     ) -> None:
-        payment = self.pending_payment(payment_id)
+        charge = self.pending_payment(payment_id).charge
         self.trigger_event(
             self.PaymentFailed,
             payment_id=payment_id,
-            purpose=payment["purpose"],
-            attempted_minor=payment["amount_minor"],
+            purpose=charge.purpose,
+            attempted_minor=charge.amount_minor,
             decline_code=decline_code,
             occurred_at=occurred_at,
             caused_by=caused_by,
@@ -597,20 +603,18 @@ class Customer(Aggregate):
         )
         self.request_auto_top_up_if_due(now=now, caused_by=caused_by)
 
-    def due_debits(self, as_of: datetime) -> list[tuple[UUID, dict[str, Any]]]:
+    def due_debits(self, as_of: datetime) -> list[tuple[UUID, UnpaidDebit]]:
         return sorted(
-            ((UUID(key), debit) for key, debit in self.unpaid_debits.items() if debit["due_at"] <= as_of),
-            key=lambda item: item[1]["due_at"],
+            ((UUID(key), debit) for key, debit in self.unpaid_debits.items() if debit.due_at <= as_of),
+            key=lambda item: item[1].due_at,
         )
 
     def balance_covers(self, debit_id: UUID) -> bool:
         """Whether the balance covers a posted, unpaid debit: the balance as it would be
         without this debit and the unpaid ones due after it must reach the debit's amount."""
         debit = self.unpaid_debits[str(debit_id)]
-        from_this_on = sum(
-            d["amount_minor"] for d in self.unpaid_debits.values() if d["due_at"] >= debit["due_at"]
-        )
-        return self.balance_minor + from_this_on >= debit["amount_minor"]
+        from_this_on = sum(d.amount_minor for d in self.unpaid_debits.values() if d.due_at >= debit.due_at)
+        return self.balance_minor + from_this_on >= debit.amount_minor
 
     def settle_debit_from_balance(self, debit_id: UUID, *, occurred_at: datetime, caused_by: str) -> bool:
         """Recurring Payment, first choice: the prepaid balance, when it covers the debit."""
@@ -633,8 +637,8 @@ class Customer(Aggregate):
         self.trigger_event(
             self.PaymentFailed,
             payment_id=payment_id,
-            purpose=PaymentPurpose.RECURRING_PAYMENT,
-            attempted_minor=self.unpaid_debits[str(debit_id)]["amount_minor"],
+            purpose=DebitCharge.purpose,
+            attempted_minor=self.unpaid_debits[str(debit_id)].amount_minor,
             decline_code=reason,
             occurred_at=occurred_at,
             caused_by=caused_by,
@@ -670,24 +674,38 @@ class Customer(Aggregate):
         if not self.auto_top_up_due(now):
             return None
         payment_id = uuid5(self.id, f"automatic-top-up:{self.version + 1}")
-        self.request_card_payment(
-            payment_id=payment_id,
-            purpose=PaymentPurpose.AUTOMATIC_TOP_UP,
+        charge = AutomaticTopUpCharge(
             amount_minor=self.auto_top_up_amount_minor,
-            details={
-                "threshold_minor": self.auto_top_up_threshold_minor,
-                "balance_at_trigger_minor": self.balance_minor,
-                "trigger_sequence": self.version,
-            },
-            occurred_at=now,
-            caused_by=caused_by,
+            threshold_minor=self.auto_top_up_threshold_minor,
+            balance_at_trigger_minor=self.balance_minor,
+            trigger_sequence=self.version,
         )
+        self.request_card_payment(payment_id, charge, occurred_at=now, caused_by=caused_by)
         return payment_id
 
 
-def _close_payment(aggregate: Any, payment_id: UUID, outcome: str) -> None:
-    key = str(payment_id)
-    aggregate.pending_payments.pop(key, None)
-    aggregate.payment_outcomes[key] = outcome
-    if aggregate.auto_top_up_in_flight == key:
-        aggregate.auto_top_up_in_flight = None
+def charge_of_version_1(purpose: str, amount_minor: int, details: dict[str, Any]) -> Charge:
+    """The typed charge of a payment requested before charges were typed."""
+    if purpose == AutomaticTopUpCharge.purpose:
+        return AutomaticTopUpCharge(
+            amount_minor,
+            details.get("threshold_minor", 0),
+            details.get("balance_at_trigger_minor", 0),
+            details.get("trigger_sequence", 0),
+        )
+    if purpose == PurchaseCharge.purpose:
+        terms = PackageTerms(
+            package_id=UUID(details["package_id"]),
+            code=details["package_code"],
+            name=details["package_name"],
+            kind=details["package_kind"],
+            recurring=details["package_recurring"],
+            payment=details["package_payment"],
+            price_minor=details["price_minor"],
+        )
+        return PurchaseCharge(
+            amount_minor, UUID(details["subscription_id"]), UUID(details["package_instance_id"]), terms
+        )
+    if purpose == DebitCharge.purpose:
+        return DebitCharge(amount_minor, UUID(details["debit_id"]))
+    return TopUpCharge(amount_minor)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.energy import kwh
 from domain.money import prorate, split_vat
 from domain.periods import Period, nominal_days, overlap_days
 
@@ -77,26 +79,28 @@ def package_lines(packages: list[dict[str, Any]], period: Period, billing_day: i
     return lines
 
 
-def kwh(energy_wh: int) -> str:
-    """Energy for people, from integer Wh without a float: 21500 -> '21.500'."""
-    return f"{energy_wh // 1000}.{energy_wh % 1000:03d}"
+@dataclass(frozen=True)
+class UninvoicedSession:
+    """A postpaid customer's session that no invoice holds yet."""
+
+    session_id: str
+    ended_at: datetime
+    energy_wh: int
+    cost_minor: int
 
 
-def session_lines(sessions: dict[str, dict[str, Any]], period_end: datetime) -> list[dict[str, Any]]:
+def session_lines(sessions: list[UninvoicedSession], period_end: datetime) -> list[dict[str, Any]]:
     """Each session not invoiced yet that ended before the period's end (a late one included)."""
-    due = sorted(
-        ((sid, s) for sid, s in sessions.items() if s["ended_at"] < period_end),
-        key=lambda item: (item[1]["ended_at"], item[0]),
-    )
+    due = sorted((s for s in sessions if s.ended_at < period_end), key=lambda s: (s.ended_at, s.session_id))
     return [
         {
             "kind": "session",
-            "description": f"Charging session {sid}, {kwh(session['energy_wh'])} kWh",
-            "reference": sid,
-            "amount_minor": session["cost_minor"],
-            "ended_at": session["ended_at"],
+            "description": f"Charging session {s.session_id}, {kwh(s.energy_wh)} kWh",
+            "reference": s.session_id,
+            "amount_minor": s.cost_minor,
+            "ended_at": s.ended_at,
         }
-        for sid, session in due
+        for s in due
     ]
 
 

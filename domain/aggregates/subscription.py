@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -10,23 +10,10 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import NotFound, PackageNotAllowed, ValidationFailed
-from domain.packages import PackageKind, check_base_package, check_purchase
+from domain.packages import PackageKind, PackageTerms, check_base_package, check_purchase
 from domain.periods import Period, billing_period, renewal_periods_started_by
 
 SUBSCRIPTION_NAMESPACE = uuid5(NAMESPACE_URL, "https://chargeledger.dev/subscriptions")
-
-
-@dataclass(frozen=True)
-class PackageTerms:
-    """A catalog package as acquired: its terms are copied, later catalog edits do not apply."""
-
-    package_id: UUID
-    code: str
-    name: str
-    kind: str
-    recurring: bool
-    payment: str
-    price_minor: int
 
 
 class Subscription(Aggregate):

@@ -104,9 +104,11 @@ def test_support_records_a_correction_and_nothing_is_edited(tenant: Tenant) -> N
     assert body["recorded_by"].startswith("api-key:")
     [charged, refunded] = transactions(tenant, ann["id"])
     assert (charged["type"], charged["amount_minor"]) == ("session", -990)
-    assert (refunded["type"], refunded["amount_minor"], refunded["reference"]) == (
+    # One vocabulary: an adjustment refers to itself, and reads as its reason.
+    assert (refunded["type"], refunded["amount_minor"], refunded["reference"], refunded["description"]) == (
         "adjustment",
         990,
+        body["id"],
         "Charger fault, refund",
     )
     line = tenant.emp.get(f"/v1/customers/{ann['id']}/balance/explain").json()["lines"][-1]

@@ -30,7 +30,6 @@ from commands.messages import (
 )
 from domain.aggregates import Customer, PaymentCard
 from domain.errors import DomainError
-from projections.accounts import TRANSACTION_TYPES
 
 CARDS = {
     "good": PaymentCard("tok_visa", "visa", "4242", 12, 2030),
@@ -77,8 +76,7 @@ def replayed_transactions(system: System, customer_id: UUID) -> list[tuple[Any, 
     rows = []
     for event in system.ledger.events.get(customer_id):
         if isinstance(event, Customer.BalanceMoved):
-            kind = TRANSACTION_TYPES.get(type(event), "adjustment")
-            rows.append((event.originator_version, kind, event.amount_minor, event.balance_after_minor))
+            rows.append((event.originator_version, event.kind, event.amount_minor, event.balance_after_minor))
     return rows
 
 

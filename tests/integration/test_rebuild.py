@@ -83,7 +83,10 @@ def billed(fresh_database_url: str) -> Iterator[System]:
 
 def tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
     with psycopg.connect(url) as conn:
-        return {name: conn.execute(f"SELECT * FROM {name} ORDER BY 1").fetchall() for name in READ_MODELS}
+        # Rows in an order of their own: a rebuild may write a table's rows in another order.
+        return {
+            name: sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr) for name in READ_MODELS
+        }
 
 
 def test_a_rebuild_from_zero_gives_identical_tables(billed: System) -> None:
@@ -92,7 +95,7 @@ def test_a_rebuild_from_zero_gives_identical_tables(billed: System) -> None:
         "a rich ledger"
     )
 
-    billed.rebuild_projections()
+    billed.rebuild()
     assert billed.catch_up()
 
     after = tables(billed.database_url)

@@ -1,5 +1,5 @@
-"""The session batcher: concurrent clients' sessions share transactions, a lone client's go
-alone, and every session gets the answer it would have had on its own."""
+"""Sessions recorded many to a transaction (the batcher's group commit, the bulk route): every
+session gets the answer it would have had on its own, and is charged exactly once."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from chargeledger.system import System, build_system
 from commands.handlers import handle
 from commands.messages import RecordSession, RegisterCustomer, RegisterEmp
 from commands.session_batcher import SessionBatcher
-from commands.unit_of_work import Outcome
+from commands.sessions import SessionAnswer, record_sessions
+from commands.unit_of_work import SessionRecorded
+from domain.errors import Duplicate, InvalidPeriod, NotFound
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -24,7 +26,6 @@ START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def system(fresh_database_url: str) -> Iterator[System]:
     built = build_system(fresh_database_url, pool_size=6)
-    built.start_projections()
     yield built
     built.close()
 
@@ -62,12 +63,14 @@ def session(emp_id: UUID, customer_id: UUID, session_id: str, cost_minor: int) -
     )
 
 
-def post(batcher: SessionBatcher, system: System, cmd: RecordSession) -> Outcome:
-    """What the API does per session: submit, then wait for the read models."""
-    with batcher.client():
-        outcome = batcher.submit(cmd)
-        assert system.progress.wait_for(outcome.position, timeout=10)
-    return outcome
+def post(batcher: SessionBatcher, cmd: RecordSession) -> SessionAnswer:
+    """What the API does per session: hand it to the batcher and wait for its answer."""
+    return batcher.enqueue(cmd).result(timeout=30)
+
+
+def recorded(answer: SessionAnswer) -> SessionRecorded:
+    assert isinstance(answer, SessionRecorded), answer
+    return answer
 
 
 def balances(url: str) -> dict[UUID, int]:
@@ -75,20 +78,18 @@ def balances(url: str) -> dict[UUID, int]:
         return dict(conn.execute("SELECT id, balance_minor FROM customers").fetchall())
 
 
-def test_a_lone_client_s_sessions_each_go_alone(system: System, batcher: SessionBatcher) -> None:
+def test_a_lone_client_s_sessions_are_answered_in_turn(system: System, batcher: SessionBatcher) -> None:
     emp_id, (customer,) = postpaid_customers(system, 1)
-    answers = [post(batcher, system, session(emp_id, customer, f"s{n}", 100)) for n in range(5)]
+    answers = [recorded(post(batcher, session(emp_id, customer, f"s{n}", 100))) for n in range(5)]
 
-    assert [a.extra["balance_minor"] for a in answers] == [-100, -200, -300, -400, -500]
-    assert (batcher.batches, batcher.sessions) == (5, 5)
+    assert [a.balance_minor for a in answers] == [-100, -200, -300, -400, -500]
+    assert balances(system.database_url) == {customer: -500}
 
 
-def test_concurrent_clients_share_transactions_and_each_gets_its_own_answer(
-    system: System, batcher: SessionBatcher
-) -> None:
+def test_concurrent_clients_each_get_their_own_answer(system: System, batcher: SessionBatcher) -> None:
     emp_id, customers = postpaid_customers(system, 4)
     clients, rounds = 8, 25
-    answers: dict[str, Outcome] = {}
+    answers: dict[str, SessionRecorded] = {}
     errors: list[BaseException] = []
     start = threading.Barrier(clients)
 
@@ -97,7 +98,7 @@ def test_concurrent_clients_share_transactions_and_each_gets_its_own_answer(
             start.wait()
             for r in range(rounds):
                 sid = f"c{n}-r{r}"
-                answers[sid] = post(batcher, system, session(emp_id, customers[n % 4], sid, 10 + n))
+                answers[sid] = recorded(post(batcher, session(emp_id, customers[n % 4], sid, 10 + n)))
         except BaseException as error:
             errors.append(error)
 
@@ -109,8 +110,6 @@ def test_concurrent_clients_share_transactions_and_each_gets_its_own_answer(
 
     assert errors == []
     assert len(answers) == clients * rounds
-    assert batcher.sessions == clients * rounds
-    assert batcher.batches < batcher.sessions  # sessions shared transactions
     # Each customer is charged by two clients (10 + n each): its balance is all of it, and
     # every answer's balance is one of the balances the customer passed through.
     expected = {customers[k]: -rounds * ((10 + k) + (10 + k + 4)) for k in range(4)}
@@ -118,7 +117,11 @@ def test_concurrent_clients_share_transactions_and_each_gets_its_own_answer(
     for sid, outcome in answers.items():
         n = int(sid[1 : sid.index("-")])
         assert outcome.id == customers[n % 4]
-        assert expected[outcome.id] <= outcome.extra["balance_minor"] < 0
+        assert expected[outcome.id] <= outcome.balance_minor < 0
+    # Two answers for one customer never name the same balance: each saw its own charge.
+    for customer in customers:
+        seen = [a.balance_minor for a in answers.values() if a.id == customer]
+        assert len(seen) == len(set(seen)) == 2 * rounds
 
 
 def test_a_repeated_session_in_a_batch_is_recorded_once(system: System, batcher: SessionBatcher) -> None:
@@ -128,7 +131,7 @@ def test_a_repeated_session_in_a_batch_is_recorded_once(system: System, batcher:
 
     def client() -> None:
         start.wait()
-        outcomes.append(post(batcher, system, session(emp_id, customer, "same", 250)))
+        outcomes.append(recorded(post(batcher, session(emp_id, customer, "same", 250))))
 
     threads = [threading.Thread(target=client) for _ in range(6)]
     for thread in threads:
@@ -137,7 +140,7 @@ def test_a_repeated_session_in_a_batch_is_recorded_once(system: System, batcher:
         thread.join(timeout=30)
 
     assert sorted(o.created for o in outcomes) == [False] * 5 + [True]
-    assert {o.extra["balance_minor"] for o in outcomes} == {-250}
+    assert {o.balance_minor for o in outcomes} == {-250}
     assert balances(system.database_url) == {customer: -250}
 
 
@@ -150,9 +153,38 @@ def test_sessions_whose_requests_gave_up_leave_the_batcher_working(
     emp_id, (customer,) = postpaid_customers(system, 1)
     given_up = [batcher.enqueue(session(emp_id, customer, f"gave-up-{n}", 10)) for n in range(50)]
     cancelled = [future.cancel() for future in given_up]
-    answered = post(batcher, system, session(emp_id, customer, "still-answered", 1000))
+    answered = recorded(post(batcher, session(emp_id, customer, "still-answered", 1000)))
 
     recorded_before = sum(not was_cancelled for was_cancelled in cancelled)
     assert answered.created
-    assert answered.extra["balance_minor"] == -(10 * recorded_before + 1000)
+    assert answered.balance_minor == -(10 * recorded_before + 1000)
     assert balances(system.database_url) == {customer: -(10 * recorded_before + 1000)}
+
+
+def test_one_batch_answers_each_session_as_if_it_came_alone(system: System) -> None:
+    """Good, repeated, conflicting, refused and unknown sessions in one call: each gets its own
+    answer, and only the good ones are charged, once."""
+    emp_id, (ann, bob) = postpaid_customers(system, 2)
+    first = recorded(record_sessions([session(emp_id, ann, "old", 100)], system.services)[0])
+    backwards = RecordSession(emp_id, "bad", ann, START, START - timedelta(minutes=1), 1, 1, None, "t")
+    batch = [
+        session(emp_id, ann, "a1", 200),
+        session(emp_id, ann, "old", 100),  # the same again
+        session(emp_id, ann, "old", 999),  # other data under a used session_id
+        backwards,
+        session(emp_id, UUID(int=7), "nobody", 10),
+        session(emp_id, bob, "b1", 300),
+        session(emp_id, bob, "b1", 300),  # twice in one batch
+        session(emp_id, ann, "a2", 50),
+    ]
+    answers = record_sessions(batch, system.services)
+
+    a1, again, conflict, refused, unknown, b1, b1_again, a2 = answers
+    assert (recorded(a1).balance_minor, recorded(a2).balance_minor) == (-300, -350)
+    assert (recorded(again).created, recorded(again).balance_minor) == (False, first.balance_minor)
+    assert isinstance(conflict, Duplicate) and conflict.field == "session_id"
+    assert isinstance(refused, InvalidPeriod) and refused.field == "ended_at"
+    assert isinstance(unknown, NotFound)
+    assert (recorded(b1).created, recorded(b1_again).created) == (True, False)
+    assert recorded(b1_again).balance_minor == recorded(b1).balance_minor == -300
+    assert balances(system.database_url) == {ann: -350, bob: -300}

@@ -128,6 +128,11 @@ def _session_body(world: World) -> Call:
     }
 
 
+def _session_batch_body(world: World) -> Call:
+    # Another EMP's key gets 200 too: its results answer 404 for a customer it cannot see.
+    return {}, {"sessions": [_session_body(world)[1], _session_body(world)[1]]}
+
+
 def _card_holder(world: World) -> Call:
     return {"customer_id": customer(world.tenant, "prepaid", card=CARD)["id"]}, None
 
@@ -222,6 +227,7 @@ ROUTES = [
         foreign=True,
     ),
     Route("POST", "/v1/sessions", EMP, 201, _session_body, foreign=True),
+    Route("POST", "/v1/sessions/batch", EMP, 200, _session_batch_body),
     Route(
         "POST",
         "/v1/registrations",

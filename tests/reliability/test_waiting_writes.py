@@ -1,6 +1,6 @@
-"""Writes that wait for the read models hold up no other request: with the read models
-stopped, more writes than the event loop's default executor has threads (six on two cores)
-wait at once, and a read sent after them answers while they still wait."""
+"""Writes that wait for an asynchronous read model hold up no other request: with the
+projections stopped, more writes than the event loop's default executor has threads (six on two
+cores) wait at once, and a read sent after them answers while they still wait."""
 
 from __future__ import annotations
 
@@ -39,9 +39,14 @@ def test_a_read_answers_while_many_writes_wait_for_stalled_read_models(system: S
         before = head(system)
 
         def register(n: int) -> httpx.Response:
-            body = {"name": f"Driver {n}", "email": f"d{n}@example.com", "account_type": "postpaid"}
+            # A package answers from the catalog, an asynchronous read model: the write waits.
+            body = {"code": f"P{n}", "name": f"Package {n}", "kind": "bolt_on", "recurring": False}
             with served.client(tenant.keys["emp"]) as client:
-                return client.post("/v1/customers", json=body, timeout=READ_MODEL_WAIT * 3)
+                return client.post(
+                    "/v1/packages",
+                    json={**body, "payment": "any", "price_minor": 100},
+                    timeout=READ_MODEL_WAIT * 3,
+                )
 
         with ThreadPoolExecutor(WAITING_WRITES) as writers:
             writes: list[Future[httpx.Response]] = [

@@ -1,0 +1,122 @@
+"""The payments read model, asynchronous: card payments and their status (the card-payment
+worker's work list), posted debits and whether they are paid (Recurring Payment's work list),
+and the outbox of payment-failure mail (exactly one mail per failure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import singledispatchmethod
+from typing import Any
+from uuid import uuid5
+
+from psycopg import Cursor
+
+from domain.aggregates import Customer
+from domain.notifications import NOTIFIED_PURPOSES, payment_failure_mail
+from projections.pipeline import AsyncProjection
+
+
+class PaymentsProjection(AsyncProjection):
+    name = "payments"
+    topics = (
+        Customer.CardPaymentRequested.TOPIC,
+        Customer.CardPaymentSettled.TOPIC,
+        Customer.PaymentFailed.TOPIC,
+        Customer.PrepaymentDebited.TOPIC,
+        Customer.DebitSettled.TOPIC,
+    )
+    # The mail outbox is not emptied by a rebuild: each failure's mail is in it once, sent or not.
+    tables = ("card_payments", "debits")
+
+    def apply(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
+        for event in events:
+            self.apply_event(event, cursor)
+
+    @singledispatchmethod
+    def apply_event(self, domain_event: Any, cursor: Cursor[Any]) -> None:
+        """Events of no interest here."""
+
+    @apply_event.register
+    def _(self, e: Customer.CardPaymentRequested, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "INSERT INTO card_payments (payment_id, customer_id, emp_id, purpose, amount_minor,"
+            " status, requested_at) SELECT %s, id, emp_id, %s, %s, 'pending', %s"
+            " FROM customers WHERE id = %s",
+            (e.payment_id, e.charge.purpose, e.charge.amount_minor, e.timestamp, e.originator_id),
+        )
+
+    @apply_event.register
+    def _(self, e: Customer.CardPaymentSettled, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "UPDATE card_payments SET status = 'approved', completed_at = %s, charge_id = %s"
+            " WHERE payment_id = %s",
+            (e.timestamp, e.charge_id, e.payment_id),
+        )
+
+    @apply_event.register
+    def _(self, e: Customer.PaymentFailed, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "UPDATE card_payments SET status = 'declined', completed_at = %s, decline_code = %s"
+            " WHERE payment_id = %s",
+            (e.timestamp, e.decline_code, e.payment_id),
+        )
+        if e.purpose in NOTIFIED_PURPOSES:
+            _queue_failure_mail(cursor, e)
+
+    @apply_event.register
+    def _(self, e: Customer.PrepaymentDebited, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "INSERT INTO debits (debit_id, customer_id, emp_id, package_code, amount_minor, due_at,"
+            " status, settled_by, settled_at) SELECT %s, id, emp_id, %s, %s, %s, %s, %s, %s"
+            " FROM customers WHERE id = %s",
+            (
+                e.debit_id,
+                e.package_code,
+                -e.amount_minor,
+                e.period_start or e.occurred_at,
+                "unpaid" if e.settled_by is None else "paid",
+                e.settled_by,
+                None if e.settled_by is None else e.occurred_at,
+                e.originator_id,
+            ),
+        )
+
+    @apply_event.register
+    def _(self, e: Customer.DebitSettled, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "UPDATE debits SET status = 'paid', settled_by = %s, settled_at = %s WHERE debit_id = %s",
+            (e.settled_by, e.occurred_at, e.debit_id),
+        )
+
+
+def _queue_failure_mail(cursor: Cursor[Any], e: Customer.PaymentFailed) -> None:
+    """Exactly one mail per failure: written here, in the projection's own transaction."""
+    cursor.execute("SELECT emp_id, name, email, currency FROM customers WHERE id = %s", (e.originator_id,))
+    row = cursor.fetchone()
+    if row is None:
+        return
+    emp_id, name, email, currency = row[0], row[1], row[2], row[3].strip()
+    mail = payment_failure_mail(
+        name=name,
+        purpose=e.purpose,
+        amount_minor=e.attempted_minor,
+        currency=currency,
+        failed_at=e.occurred_at,
+        decline_code=e.decline_code,
+    )
+    cursor.execute(
+        "INSERT INTO mail_outbox (id, emp_id, customer_id, recipient, subject, body, created_at,"
+        " next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        # A rebuild replays failures: the mail of each is in the outbox once, sent or not.
+        " ON CONFLICT (id) DO NOTHING",
+        (
+            uuid5(e.payment_id, "payment-failure-mail"),
+            emp_id,
+            e.originator_id,
+            email,
+            mail.subject,
+            mail.body,
+            e.timestamp,
+            e.timestamp,
+        ),
+    )

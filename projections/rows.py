@@ -1,0 +1,112 @@
+"""The rows a batch of events changes in one read-model table, gathered so that the table gets
+at most one INSERT and one UPDATE for the batch: inline read models are written as parts of
+the statement that records the events (docs/architecture.md), and parts of one statement all
+see the table as it was before the statement, so no row may be touched by two parts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+# One SQL statement and its parameters.
+Statement = tuple[str, list[Any]]
+
+
+class TableBatch:
+    """`columns` maps each column to its SQL type; `key` names the key columns. A change to a
+    row inserted in the same batch goes into the insert. `derived` gives columns an SQL
+    expression over the unnested values `v` instead of their own value (a lookup of a row
+    committed earlier, where the batch does not know it)."""
+
+    def __init__(
+        self,
+        table: str,
+        columns: Mapping[str, str],
+        *,
+        key: Sequence[str],
+        derived: Mapping[str, str] | None = None,
+    ) -> None:
+        self.table = table
+        self.columns = dict(columns)
+        self.key = tuple(key)
+        self.derived = dict(derived or {})
+        self.inserts: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.changes: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def insert(self, row: dict[str, Any]) -> None:
+        self.inserts[tuple(row[name] for name in self.key)] = row
+
+    def change(self, key: tuple[Any, ...], **values: Any) -> None:
+        inserted = self.inserts.get(key)
+        if inserted is not None:
+            inserted.update(values)
+        else:
+            self.changes.setdefault(key, {}).update(values)
+
+    def __bool__(self) -> bool:
+        return bool(self.inserts or self.changes)
+
+    def statements(self) -> list[Statement]:
+        return [s for s in (self._insert_statement(), self._update_statement()) if s is not None]
+
+    def _insert_statement(self) -> Statement | None:
+        if not self.inserts:
+            return None
+        names = list(self.columns)
+        rows = list(self.inserts.values())
+        values = ", ".join(self._cast(name) for name in names)
+        selected = ", ".join(self.derived.get(name, f"v.{name}") for name in names)
+        sql = (
+            f"INSERT INTO {self.table} ({', '.join(names)})"
+            f" SELECT {selected} FROM unnest({values}) AS v({', '.join(names)})"
+        )
+        return sql, [self._array(name, [row.get(name) for row in rows]) for name in names]
+
+    def _update_statement(self) -> Statement | None:
+        """One UPDATE for every changed row: a flag per column says whether this row's value
+        changes (NULL is a value a column may be set to)."""
+        if not self.changes:
+            return None
+        changed = sorted({name for values in self.changes.values() for name in values})
+        keys = list(self.changes)
+        params: list[Any] = [self._array(name, [key[n] for key in keys]) for n, name in enumerate(self.key)]
+        arrays = [self._cast(name) for name in self.key]
+        aliases = list(self.key)
+        assignments = []
+        for name in changed:
+            rows = [self.changes[key] for key in keys]
+            params.append([name in row for row in rows])
+            params.append(self._array(name, [row.get(name) for row in rows]))
+            arrays += ["%s::boolean[]", self._cast(name)]
+            aliases += [f"set_{name}", name]
+            assignments.append(f"{name} = CASE WHEN v.set_{name} THEN v.{name} ELSE t.{name} END")
+        match = " AND ".join(f"t.{name} = v.{name}" for name in self.key)
+        sql = (
+            f"UPDATE {self.table} t SET {', '.join(assignments)}"
+            f" FROM unnest({', '.join(arrays)}) AS v({', '.join(aliases)}) WHERE {match}"
+        )
+        return sql, params
+
+    def _cast(self, name: str) -> str:
+        return f"%s::{self.columns[name]}[]"
+
+    def _array(self, name: str, values: list[Any]) -> list[Any]:
+        if self.columns[name] == "timestamptz":
+            return in_utc(values)
+        return values
+
+
+def in_utc(instants: Sequence[datetime | None]) -> list[datetime | None]:
+    """Arrays go as text: an instant keeps its UTC offset there, and PostgreSQL refuses offsets
+    beyond 15:59 that a charge point may send (as it accepts the same instant in UTC)."""
+    return [None if instant is None else instant.astimezone(UTC) for instant in instants]
+
+
+def one_statement(parts: Sequence[Statement], main: Statement) -> Statement:
+    """`main` with `parts` as data-modifying WITH queries: one statement, one round trip, one
+    transaction. PostgreSQL runs the main query first and the parts after it."""
+    if not parts:
+        return main
+    sql = "WITH " + ", ".join(f"part{n} AS ({part})" for n, (part, _) in enumerate(parts)) + " " + main[0]
+    return sql, [value for _, values in parts for value in values] + list(main[1])
