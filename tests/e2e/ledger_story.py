@@ -1,4 +1,5 @@
-"""Small steps of the ledger stories, spoken over HTTP, shared by the end-to-end tests."""
+"""Small steps of the ledger stories, spoken over HTTP, shared by the end-to-end tests; the
+asynchronous payments model's tables are read directly where no route shows them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import psycopg
 
 from tests.conftest import Tenant
 
@@ -91,6 +94,44 @@ def wait_for_balance(tenant: Tenant, customer_id: str, expected: int, timeout: f
         assert time.monotonic() - start < timeout, (
             f"balance {balance(tenant, customer_id)} never became {expected}"
         )
+        time.sleep(0.02)
+
+
+def pending_count(tenant: Tenant, customer_id: str, table: str) -> int:
+    """The customer's rows still pending in a table of the payments model (`card_payments`,
+    `mail_outbox`)."""
+    with psycopg.connect(tenant.served.system.database_url) as conn:
+        row = conn.execute(
+            f"SELECT count(*) FROM {table} WHERE customer_id = %s AND status = 'pending'", (customer_id,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def payments_model_at_head(tenant: Tenant) -> bool:
+    """Whether the payments model has applied the whole log, as /health shows it."""
+    health = tenant.emp.get("/health").json()
+    lag: int = health["projections"]["payments"]["lag"]
+    return lag == 0
+
+
+def wait_until_payments_settled(tenant: Tenant, customer_id: str, timeout: float = 10.0) -> None:
+    """Until the payments model has applied the log to its head and none of the customer's card
+    payments is pending. An automatic top-up is requested with the debit that triggers it, so
+    after this none is in flight and none can follow: the balance is final."""
+    deadline = time.monotonic() + timeout
+    while not (payments_model_at_head(tenant) and pending_count(tenant, customer_id, "card_payments") == 0):
+        assert time.monotonic() < deadline, "the customer's card payments never settled"
+        time.sleep(0.02)
+
+
+def wait_until_mail_sent(tenant: Tenant, customer_id: str, timeout: float = 10.0) -> None:
+    """Until every payment-failure mail the customer will get is sent: once sent, a mail is never
+    sent again, so the inbox can be counted."""
+    wait_until_payments_settled(tenant, customer_id, timeout)
+    deadline = time.monotonic() + timeout
+    while pending_count(tenant, customer_id, "mail_outbox"):
+        assert time.monotonic() < deadline, "the customer's mail was never sent"
         time.sleep(0.02)
 
 

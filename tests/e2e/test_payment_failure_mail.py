@@ -6,7 +6,7 @@ import time
 import uuid
 
 from tests.conftest import Tenant
-from tests.e2e.ledger_story import DECLINING_CARD, session
+from tests.e2e.ledger_story import DECLINING_CARD, session, wait_until_mail_sent
 from tests.smtp import SmtpServer
 
 
@@ -36,5 +36,5 @@ def test_a_declined_automatic_top_up_sends_one_mail(tenant: Tenant, smtp: SmtpSe
     assert mail["Message-ID"].endswith("@chargeledger>")
 
     session(tenant, ann["id"], 400)  # no new attempt within 24 h, so no new mail
-    time.sleep(1.0)
+    wait_until_mail_sent(tenant, ann["id"])
     assert len(smtp.inbox.to(email)) == 1

@@ -20,6 +20,7 @@ from tests.e2e.ledger_story import (
     top_up,
     transactions,
     wait_for_balance,
+    wait_until_payments_settled,
 )
 
 
@@ -83,7 +84,7 @@ def test_registration_without_consent_means_manual_top_ups(tenant: Tenant) -> No
     assert response.json()["subscription"] is None
 
     session(tenant, customer_id, 500)
-    time.sleep(0.3)
+    wait_until_payments_settled(tenant, customer_id)
     assert balance(tenant, customer_id) == -500  # nothing tops it up by itself
 
 
@@ -159,6 +160,7 @@ def test_a_retried_top_up_with_its_idempotency_key_charges_once(tenant: Tenant, 
     )
     assert first.json() == again.json()
     assert balance(tenant, ann["id"]) == 1000
+    wait_until_payments_settled(tenant, ann["id"])  # the card payments are read asynchronously
     assert gateway_charges(served, ann["id"]) == 1
 
 
@@ -182,6 +184,7 @@ def test_automatic_top_up_when_a_session_leaves_the_balance_below_the_threshold(
 
     assert charged.json()["balance_minor"] == 900
     wait_for_balance(tenant, ann["id"], 3900, timeout=2.0)
+    wait_until_payments_settled(tenant, ann["id"])  # the card payments are read asynchronously
     assert [(t["type"], t["amount_minor"]) for t in transactions(tenant, ann["id"])] == [
         ("top_up", 1500),
         ("session", -600),
@@ -194,7 +197,7 @@ def test_a_balance_above_the_threshold_triggers_nothing(tenant: Tenant, served: 
     ann = consenting_customer(tenant)
     top_up(tenant, ann["id"], 5000)
     session(tenant, ann["id"], 600)
-    time.sleep(0.5)
+    wait_until_payments_settled(tenant, ann["id"])
     assert balance(tenant, ann["id"]) == 4400
     assert [p[0] for p in card_payments(served, ann["id"])] == ["manual_top_up"]
 
@@ -205,7 +208,7 @@ def test_a_top_up_never_triggers_another(tenant: Tenant, served: ServedApp) -> N
     session(tenant, ann["id"], 100)  # -100: below 50.00, one top-up of 10.00 leaves 900, still below
 
     wait_for_balance(tenant, ann["id"], 900)
-    time.sleep(0.5)
+    wait_until_payments_settled(tenant, ann["id"])
     assert balance(tenant, ann["id"]) == 900
     assert [p[0] for p in card_payments(served, ann["id"])] == ["automatic_top_up"]
 
@@ -215,7 +218,7 @@ def test_no_second_top_up_while_one_is_in_flight(tenant: Tenant, served: ServedA
     for _ in range(5):
         session(tenant, ann["id"], 200)
     wait_for_balance(tenant, ann["id"], -1000 + 3000)
-    time.sleep(0.3)
+    wait_until_payments_settled(tenant, ann["id"])
     automatic = [p for p in card_payments(served, ann["id"]) if p[0] == "automatic_top_up"]
     assert automatic == [("automatic_top_up", "approved", 3000)]
 
@@ -229,7 +232,7 @@ def test_a_declined_automatic_top_up_is_not_retried_within_a_day(tenant: Tenant,
         assert time.monotonic() < deadline, card_payments(served, ann["id"])
         time.sleep(0.02)
     session(tenant, ann["id"], 300)
-    time.sleep(0.5)
+    wait_until_payments_settled(tenant, ann["id"])
 
     assert balance(tenant, ann["id"]) == -600
     assert card_payments(served, ann["id"]) == [("automatic_top_up", "declined", 3000)]

@@ -60,6 +60,23 @@ def failing_customers(system: System, count: int) -> list[str]:
     return emails
 
 
+def wait_until_every_mail_is_sent(system: System, timeout: float = 10.0) -> None:
+    """Until no card payment is pending and the outbox holds every failure's mail, all sent:
+    a sent mail is never sent again, so no duplicate can arrive after this."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert system.catch_up(timeout), "the read models never caught up"
+        with psycopg.connect(system.database_url) as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM card_payments WHERE status = 'pending'),"
+                " (SELECT count(*) FROM mail_outbox WHERE status = 'pending')"
+            ).fetchone()
+        if row == (0, 0):
+            return
+        assert time.monotonic() < deadline, f"{row} card payments and mails still pending"
+        time.sleep(0.02)
+
+
 def test_mail_refused_for_a_while_arrives_once_after_recovery(
     mailing_system: System, refusing_smtp: SmtpServer
 ) -> None:
@@ -73,7 +90,7 @@ def test_mail_refused_for_a_while_arrives_once_after_recovery(
     refusing_smtp.inbox.refusing = False
     for email in emails:
         refusing_smtp.inbox.wait_for(email, timeout=10)
-    time.sleep(1.0)  # any duplicate would have arrived by now
+    wait_until_every_mail_is_sent(mailing_system)
 
     assert sorted(m["To"] for m in refusing_smtp.inbox.messages) == sorted(emails)
     with psycopg.connect(mailing_system.database_url) as conn:
@@ -96,7 +113,7 @@ def test_two_mail_workers_never_send_one_mail_twice(
         emails = failing_customers(mailing_system, 5)
         for email in emails:
             refusing_smtp.inbox.wait_for(email, timeout=10)
-        time.sleep(0.5)
+        wait_until_every_mail_is_sent(mailing_system)
     finally:
         second.stop()
     assert sorted(m["To"] for m in refusing_smtp.inbox.messages) == sorted(emails)
