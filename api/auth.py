@@ -43,13 +43,14 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return user
 
 
-def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a plain function guard in a worker thread, a hop per request.
+async def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not principal_of(connection).is_admin:
         raise forbidden("this route needs the admin key")
 
 
 def _roles(*allowed: str) -> Any:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if principal.role not in allowed:
             raise forbidden(f"this route is for keys with role {' or '.join(allowed)}")
@@ -62,7 +63,7 @@ readers = _roles("emp", "support", "auditor")
 support_or_emp = _roles("emp", "support")
 
 
-def auditors(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def auditors(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal = principal_of(connection)
     if not (principal.is_admin or principal.role == "auditor"):
         raise forbidden("this route is for auditor keys and the admin key")

