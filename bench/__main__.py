@@ -14,7 +14,7 @@ from typing import Any
 import psutil
 import psycopg
 
-from bench import export_memory, history, ingestion, replay
+from bench import bulk, export_memory, history, ingestion, replay
 from bench.harness import mib, server_url
 
 EXTERNAL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -47,6 +47,8 @@ def main() -> int:
         figures["ingestion"] = ingestion.measure(server)
     else:
         print("ingestion skipped: install wrk (apt-get install wrk)", flush=True)
+    print("bulk ingestion", flush=True)
+    figures["bulk"] = bulk.measure(server)
     print("history growth", flush=True)
     figures["history"] = history.measure(server)
     print("replay", flush=True)
@@ -74,40 +76,56 @@ def render(f: dict[str, Any]) -> str:
             f"| HTTP floor: bare Litestar, same request, 8 clients | {ing['floor_per_second']:,.0f}"
             f" requests/s ({ing['floor_ratio']:.2f}x pgbench) | (the HTTP stack's limit) | |",
         ]
-        for workers, run in sorted(ing["runs"].items()):
-            setup = "one process (the default)" if workers == 1 else f"{workers} API processes"
+        headline = ing["runs"][ingestion.SETUPS[0]]
+        for setup, run in ing["runs"].items():
+            name = ingestion.setup_name(setup)
             rows += [
-                f"| ingestion, 8 HTTP clients, {setup} | {run['per_second']:,.0f} sessions/s"
+                f"| ingestion, {name} | {run['per_second']:,.0f} sessions/s"
                 f" ({run['non_2xx']} non-2xx of {run['requests']:,}) | | |",
-                f"| ingestion / pgbench, {setup} | {run['ratio']:.2f}x | >= 0.5x (stretch 1.0x)"
-                f" | {verdict(run['ratio'] >= 0.5)} |",
-                f"| ingestion latency p50 / p99, {setup} | {run['p50_ms']:.1f} / {run['p99_ms']:.1f} ms"
-                f" | p99 <= 50 ms | {verdict(run['p99_ms'] <= 50)} |",
-                f"| reads under load p50 / p99, {setup} | {run['reads_p50_ms']:.1f} /"
+                f"| ingestion latency p50 / p99, {name} | {run['p50_ms']:.1f} / {run['p99_ms']:.1f} ms | | |",
+                f"| reads under load p50 / p99, {name} | {run['reads_p50_ms']:.1f} /"
                 f" {run['reads_p99_ms']:.1f} ms | | |",
-                f"| API peak RSS under load, {setup} | {mib(run['api_peak_rss_bytes'])} | | |",
+                f"| API peak RSS under load, {name} | {mib(run['api_peak_rss_bytes'])} | | |",
             ]
+            if setup != ingestion.SETUPS[0]:
+                rows.append(
+                    f"| {name} vs 8 clients, one process | {run['per_second'] / headline['per_second']:.2f}x"
+                    f" | >= 1.0x | {verdict(run['per_second'] >= headline['per_second'])} |"
+                )
+        rows += [
+            f"| ingestion / pgbench, 8 clients, one process | {headline['ratio']:.2f}x | >= 1.0x"
+            f" | {verdict(headline['ratio'] >= 1.0)} |",
+            f"| ingestion / pgbench, the minimum | {headline['ratio']:.2f}x | >= 0.5x"
+            f" | {verdict(headline['ratio'] >= 0.5)} |",
+            f"| ingestion p99, 8 clients, one process | {headline['p99_ms']:.1f} ms | <= 25 ms"
+            f" | {verdict(headline['p99_ms'] <= 25)} |",
+        ]
+    blk = f["bulk"]
+    rows.append(
+        f"| bulk ingestion, batches of {blk['batch']}, {blk['clients']} clients | {blk['per_second']:,.0f} sessions/s"
+        f" | >= 10,000/s | {verdict(blk['per_second'] >= 10_000)} |"
+    )
     hist = f["history"]
     by_size = hist["by_size"]
     rows += [
         "| session latency p50 at 10 / 1,000 / 10,000 prior events | "
         + " / ".join(f"{by_size[s]['p50_ms']:.2f}" for s in sorted(by_size))
         + " ms | | |",
-        f"| history growth ratio (10,000 vs 10) | {hist['ratio']:.2f} | <= 1.2 | {verdict(hist['ratio'] <= 1.2)} |",
+        f"| history growth ratio (10,000 vs 10) | {hist['ratio']:.2f} | <= 1.1 | {verdict(hist['ratio'] <= 1.1)} |",
     ]
     rep = f["replay"]
     rows += [
         f"| rebuild of every read model ({rep['events']:,} events) | {rep['rebuild_per_second']:,.0f} events/s"
-        f" | >= 20,000/s | {verdict(rep['rebuild_per_second'] >= 20_000)} |",
+        f" | >= 50,000/s | {verdict(rep['rebuild_per_second'] >= 50_000)} |",
         f"| verification ({rep['events']:,} events) | {rep['verify_per_second']:,.0f} events/s"
-        f" | >= 50,000/s | {verdict(rep['verify_per_second'] >= 50_000)} |",
+        f" | >= 100,000/s | {verdict(rep['verify_per_second'] >= 100_000)} |",
     ]
     exp = f["export"]
     sizes = sorted(exp["rows"])
     rows += [
         f"| export peak RSS, {sizes[0]:,} / {sizes[-1]:,} sessions | {mib(exp['rows'][sizes[0]]['peak_rss_bytes'])}"
         f" / {mib(exp['rows'][sizes[-1]]['peak_rss_bytes'])} | | |",
-        f"| export memory ratio | {exp['rss_ratio']:.2f} | <= 1.2 | {verdict(exp['rss_ratio'] <= 1.2)} |",
+        f"| export memory ratio | {exp['rss_ratio']:.2f} | <= 1.1 | {verdict(exp['rss_ratio'] <= 1.1)} |",
         f"| export speed | {exp['rows_per_second']:,.0f} rows/s | | |",
     ]
     table = "\n".join(rows)
@@ -118,10 +136,8 @@ def render(f: dict[str, Any]) -> str:
 
 def render_rounds(rounds: list[dict[str, Any]]) -> str:
     """Each round of the ingestion benchmark: the medians above come from these."""
-    workers = sorted(rounds[0]["runs"])
-    head = ["round", "pgbench", "HTTP floor"] + [
-        "1 process" if w == 1 else f"{w} API processes" for w in workers
-    ]
+    workers = list(rounds[0]["runs"])
+    head = ["round", "pgbench", "HTTP floor"] + [ingestion.setup_name(setup) for setup in workers]
     rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for number, r in enumerate(rounds, 1):
         tps = r["pgbench_tps"]

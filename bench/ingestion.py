@@ -1,7 +1,8 @@
-"""Ingestion: 8 concurrent HTTP clients (wrk) posting charging sessions to a served
-chargeledger, next to pgbench's tpcb-like transaction on the same server with the same client
-count and to the bare HTTP stack (bench/http_floor.py); and reads (balance, transactions page)
-under that load. Measured in rounds, reported as medians: this machine's speed drifts."""
+"""Ingestion: concurrent HTTP clients (wrk) posting charging sessions to a served chargeledger
+(8 and 32 clients on one process, 8 on `serve --workers 2`), next to pgbench's tpcb-like
+transaction on the same server with 8 clients and to the bare HTTP stack (bench/http_floor.py);
+and reads (balance, transactions page) under that load. Measured in rounds, reported as
+medians: this machine's speed drifts."""
 
 from __future__ import annotations
 
@@ -216,39 +217,49 @@ class ServedLedger:
         drop_database(self.server, self.url)
 
 
+# (API processes, HTTP clients) of each measured set-up; the first is the headline.
+SETUPS = ((1, 8), (1, 32), (2, 8))
+
+
+def setup_name(setup: tuple[int, int]) -> str:
+    workers, clients = setup
+    processes = "one process" if workers == 1 else f"{workers} API processes"
+    return f"{clients} clients, {processes}"
+
+
 def measure(
     server: str,
     clients: int = 8,
     seconds: int = 10,
     rounds: int = 3,
     customers: int = 1000,
-    api_workers: tuple[int, ...] = (1, 2),
+    setups: tuple[tuple[int, int], ...] = SETUPS,
 ) -> dict[str, Any]:
-    """Rounds of: pgbench, the HTTP floor, then ingestion for each number of API processes, back
-    to back, so that each round's ratios are taken at one moment of this drifting machine; the
-    figures reported are the medians over the rounds."""
+    """Rounds of: pgbench, the HTTP floor, then ingestion for each set-up, back to back, so that
+    each round's ratios are taken at one moment of this drifting machine; the figures reported
+    are the medians over the rounds."""
     pg = PgBench(server)
     ledgers: dict[int, ServedLedger] = {}
     per_round: list[dict[str, Any]] = []
     try:
-        for workers in api_workers:
+        for workers in sorted({workers for workers, _ in setups}):
             ledgers[workers] = ServedLedger(server, workers, customers)
             # Unmeasured: every customer charged a few times, as in a service that has run a
-            # while (the batcher has them at hand instead of reading them from the log).
+            # while (the cache has them at hand instead of reading them from the log).
             ledgers[workers].ingest(clients, WARM_UP_SECONDS)
         with Floor() as floor_url:
             for number in range(1, rounds + 1):
                 tps = pg.run(clients, seconds)
                 floor = run_wrk(floor_url, FLOOR_SCRIPT, clients, 2, seconds)
-                runs = {workers: ledger.ingest(clients, seconds) for workers, ledger in ledgers.items()}
+                runs = {setup: ledgers[setup[0]].ingest(setup[1], seconds) for setup in setups}
                 per_round.append({"pgbench_tps": tps, "floor": floor, "runs": runs})
                 print(
                     f"  round {number}: pgbench {tps:,.0f} tx/s; HTTP floor {floor['per_second']:,.0f}"
                     f" requests/s; "
                     + "; ".join(
-                        f"{workers} API process(es) {run['per_second']:,.0f} sessions/s"
+                        f"{setup_name(setup)} {run['per_second']:,.0f} sessions/s"
                         f" (p99 {run['p99_ms']:.1f} ms, {run['non_2xx']} non-2xx)"
-                        for workers, run in runs.items()
+                        for setup, run in runs.items()
                     ),
                     flush=True,
                 )
@@ -256,10 +267,10 @@ def measure(
         for ledger in ledgers.values():
             ledger.close()
         pg.close()
-    return summarise(per_round, {workers: ledger.peak_rss_bytes for workers, ledger in ledgers.items()})
+    return summarise(per_round, {setup: ledgers[setup[0]].peak_rss_bytes for setup in setups})
 
 
-def summarise(per_round: list[dict[str, Any]], peak_rss: dict[int, int]) -> dict[str, Any]:
+def summarise(per_round: list[dict[str, Any]], peak_rss: dict[tuple[int, int], int]) -> dict[str, Any]:
     def middle(values: list[float]) -> float:
         return statistics.median(values)
 
@@ -270,17 +281,17 @@ def summarise(per_round: list[dict[str, Any]], peak_rss: dict[int, int]) -> dict
         "floor_ratio": middle([r["floor"]["per_second"] / r["pgbench_tps"] for r in per_round]),
         "runs": {},
     }
-    for workers in per_round[0]["runs"]:
-        runs = [r["runs"][workers] for r in per_round]
-        summary["runs"][workers] = {
+    for setup in per_round[0]["runs"]:
+        runs = [r["runs"][setup] for r in per_round]
+        summary["runs"][setup] = {
             "per_second": middle([run["per_second"] for run in runs]),
-            "ratio": middle([r["runs"][workers]["per_second"] / r["pgbench_tps"] for r in per_round]),
+            "ratio": middle([r["runs"][setup]["per_second"] / r["pgbench_tps"] for r in per_round]),
             "p50_ms": middle([run["p50_ms"] for run in runs]),
             "p99_ms": middle([run["p99_ms"] for run in runs]),
             "non_2xx": sum(run["non_2xx"] for run in runs),
             "requests": sum(run["requests"] for run in runs),
             "reads_p50_ms": middle([run["reads"]["p50_ms"] for run in runs]),
             "reads_p99_ms": middle([run["reads"]["p99_ms"] for run in runs]),
-            "api_peak_rss_bytes": peak_rss[workers],
+            "api_peak_rss_bytes": peak_rss[setup],
         }
     return summary

@@ -31,7 +31,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
-        gateway = env.get("CHARGELEDGER_PAYMENT_GATEWAY", "simulated")
+        gateway = env.get("CHARGELEDGER_PAYMENT_GATEWAY") or "simulated"
         if gateway not in PAYMENT_GATEWAYS:
             raise ValueError(
                 f"CHARGELEDGER_PAYMENT_GATEWAY is {gateway!r};"

@@ -31,7 +31,14 @@ def pay_due_debits(
 ) -> PaymentTally:
     ledger = services.ledger
     tally = PaymentTally()
-    for debit_id, debit in ledger.get_customer(customer_id, emp_id).due_debits(as_of):
+    customer = ledger.get_customer(customer_id, emp_id)
+    if customer.auto_top_up_in_flight is not None:
+        # An automatic top-up on its way (the debit itself may have asked for it): completed
+        # first, the balance pays what it then covers, and the card is not charged twice.
+        in_flight = UUID(customer.auto_top_up_in_flight)
+        complete_card_payment(CompleteCardPayment(customer_id, in_flight, actor), services)
+        customer = ledger.get_customer(customer_id, emp_id)
+    for debit_id, debit in customer.due_debits(as_of):
         window = (as_of.date() - debit.due_at.date()).days // RETRY_DAYS
         attempt_id = uuid5(debit_id, f"attempt:{window}")
         outcome = retrying(partial(_pay, services, emp_id, customer_id, debit_id, attempt_id, actor))

@@ -21,7 +21,7 @@ SESSION_COLUMNS = [
 ]  # fmt: skip
 TRANSACTION_COLUMNS = [
     "id", "customer_id", "sequence", "type", "amount_minor", "balance_after_minor", "currency", "occurred_at",
-    "recorded_at", "reference",
+    "recorded_at", "reference", "description",
 ]  # fmt: skip
 EXPORTS = {
     "sessions": (
@@ -33,7 +33,8 @@ EXPORTS = {
     "transactions": (
         TRANSACTION_COLUMNS,
         "SELECT t.id, t.customer_id, t.sequence, t.type, t.amount_minor, t.balance_after_minor, e.currency,"
-        " t.occurred_at, t.recorded_at, t.reference FROM transactions t JOIN emps e ON e.id = t.emp_id"
+        " t.occurred_at, t.recorded_at, t.reference, t.description FROM transactions t"
+        " JOIN emps e ON e.id = t.emp_id"
         " WHERE t.emp_id = %s AND t.recorded_at >= %s AND t.recorded_at < %s"
         " ORDER BY t.recorded_at, t.customer_id, t.sequence",
     ),

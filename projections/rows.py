@@ -6,7 +6,6 @@ see the table as it was before the statement, so no row may be touched by two pa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 # One SQL statement and its parameters.
@@ -61,7 +60,7 @@ class TableBatch:
             f"INSERT INTO {self.table} ({', '.join(names)})"
             f" SELECT {selected} FROM unnest({values}) AS v({', '.join(names)})"
         )
-        return sql, [self._array(name, [row.get(name) for row in rows]) for name in names]
+        return sql, [[row.get(name) for row in rows] for name in names]
 
     def _update_statement(self) -> Statement | None:
         """One UPDATE for every changed row: a flag per column says whether this row's value
@@ -70,14 +69,14 @@ class TableBatch:
             return None
         changed = sorted({name for values in self.changes.values() for name in values})
         keys = list(self.changes)
-        params: list[Any] = [self._array(name, [key[n] for key in keys]) for n, name in enumerate(self.key)]
+        params: list[Any] = [[key[n] for key in keys] for n in range(len(self.key))]
         arrays = [self._cast(name) for name in self.key]
         aliases = list(self.key)
         assignments = []
         for name in changed:
             rows = [self.changes[key] for key in keys]
             params.append([name in row for row in rows])
-            params.append(self._array(name, [row.get(name) for row in rows]))
+            params.append([row.get(name) for row in rows])
             arrays += ["%b::boolean[]", self._cast(name)]
             aliases += [f"set_{name}", name]
             assignments.append(f"{name} = CASE WHEN v.set_{name} THEN v.{name} ELSE t.{name} END")
@@ -89,19 +88,9 @@ class TableBatch:
         return sql, params
 
     def _cast(self, name: str) -> str:
-        # In binary: dumping arrays as text costs the client six times as much.
+        # In binary: dumping arrays as text costs the client six times as much, and an instant
+        # goes as its point in time (as text, PostgreSQL refuses offsets beyond 15:59).
         return f"%b::{self.columns[name]}[]"
-
-    def _array(self, name: str, values: list[Any]) -> list[Any]:
-        if self.columns[name] == "timestamptz":
-            return in_utc(values)
-        return values
-
-
-def in_utc(instants: Sequence[datetime | None]) -> list[datetime | None]:
-    """Arrays go as text: an instant keeps its UTC offset there, and PostgreSQL refuses offsets
-    beyond 15:59 that a charge point may send (as it accepts the same instant in UTC)."""
-    return [None if instant is None else instant.astimezone(UTC) for instant in instants]
 
 
 def one_statement(parts: Sequence[Statement], main: Statement) -> Statement:

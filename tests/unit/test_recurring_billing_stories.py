@@ -151,6 +151,21 @@ def test_a_due_debit_the_balance_does_not_cover_is_paid_by_the_card(story: Ledge
     assert story.card_charges() == [(990, True)]
 
 
+def test_an_automatic_top_up_the_debit_asked_for_is_completed_first_and_pays_the_debit(
+    story: LedgerStory,
+) -> None:
+    ann = story.customer(card=VISA, auto_top_up=True)
+    story.subscribe(ann, "BASE-PRE")
+    story.run_job(PREPAYMENT)  # -9.90 leaves the balance below 10.00: a top-up of 30.00 is asked for
+
+    story.run_job(PAYMENT)  # before the card-payment worker came by
+
+    assert story.transactions(ann) == [BASE, ("top_up", 3000)]
+    assert story.debits_settled(ann) == ["balance"]
+    assert story.card_charges() == [(3000, True)]  # the top-up only, not the debit as well
+    assert story.balance(ann) == 2010
+
+
 @pytest.mark.parametrize(("card", "decline"), [(None, "no_card"), (FAILING_CARD, "card_declined")])
 def test_an_unpayable_debit_is_a_failure_tried_again_in_the_next_three_day_window(
     story: LedgerStory, card: PaymentCard | None, decline: str
