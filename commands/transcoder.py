@@ -43,7 +43,9 @@ class FastDecodingJSONTranscoder(JSONTranscoder):
             for key, item in value.items():
                 if type(item) is dict or type(item) is list:
                     value[key] = self._revive(item)
-            return self._decode_obj(value)
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                return self._decode_obj(value)
+            return value
         if type(value) is list:
             return [
                 self._revive(item) if type(item) is dict or type(item) is list else item for item in value

@@ -25,7 +25,7 @@ INLINE_TABLES = ("emps", "customers", "transactions", "sessions")
 class AccountsBatch:
     """What one batch of events changes in each table."""
 
-    def __init__(self) -> None:
+    def __init__(self, emp_of: dict[UUID, UUID] | None = None) -> None:
         self.emps = TableBatch(
             "emps",
             {
@@ -97,12 +97,20 @@ class AccountsBatch:
             key=["customer_id", "session_id"],
             derived={"emp_id": EMP_OF_CUSTOMER},
         )
-        # Customers registered in this batch: their rows' emp needs no lookup.
-        self.emp_of: dict[UUID, UUID] = {}
+        # The emps of customers known to the batch (those it registers, or every one a rebuild
+        # has seen): their rows' emp needs no lookup.
+        self.emp_of: dict[UUID, UUID] = {} if emp_of is None else emp_of
+
+    @property
+    def tables(self) -> tuple[TableBatch, ...]:
+        return (self.emps, self.customers, self.transactions, self.sessions)
 
     def statements(self) -> list[Statement]:
-        tables = (self.emps, self.customers, self.transactions, self.sessions)
-        return [statement for table in tables for statement in table.statements()]
+        return [statement for table in self.tables for statement in table.statements()]
+
+    def write(self, cursor: Cursor[Any]) -> None:
+        for table in self.tables:
+            table.write(cursor)
 
 
 Handler = Callable[[Any, AccountsBatch], None]
@@ -116,12 +124,15 @@ class AccountsProjection:
 
     def statements(self, events: Sequence[Any]) -> list[Statement]:
         """What these events change, one INSERT and one UPDATE per table at most."""
-        batch = AccountsBatch()
+        return self.batch(events).statements()
+
+    def batch(self, events: Sequence[Any], emp_of: dict[UUID, UUID] | None = None) -> AccountsBatch:
+        batch = AccountsBatch(emp_of)
         for event in events:
             handler = self._handler(type(event))
             if handler is not None:
                 handler(event, batch)
-        return batch.statements()
+        return batch
 
     def _handler(self, kind: type) -> Handler | None:
         if kind not in self._handlers:

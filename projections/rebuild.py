@@ -8,10 +8,12 @@ runners then follow the log from its start."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
 from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
 
 from projections.accounts import AccountsProjection
 from projections.pipeline import AsyncProjection
@@ -27,26 +29,44 @@ def rebuild_inline(
     batch_size: int = BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Empty the inline tables and write them again from every event; return the events read."""
+    """Empty the inline tables and write them again from every event, by the projection's own
+    handlers, in batches written by COPY; return the events read. The next batch is read and
+    decoded in a thread of its own while one is written."""
     recorder: Any = app.recorder
     read = 0
-    with psycopg.connect(conninfo) as conn, conn.transaction(), conn.cursor() as cursor:
+    # Every customer's first event is its registration: a rebuild knows every emp it needs.
+    emp_of: dict[Any, Any] = {}
+
+    select = (
+        f"SELECT notification_id, originator_id, originator_version, topic, state"
+        f" FROM {recorder.events_table_name} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+    )
+
+    def events_after(reading: psycopg.Connection[Any], position: int) -> tuple[int, list[Any]]:
+        # On a connection of its own: the lock held by the rebuild lets readers through.
+        rows = reading.execute(select, (position, batch_size)).fetchall()
+        last = rows[-1][0] if rows else position
+        to_domain_event = app.mapper.to_domain_event
+        return last, [to_domain_event(StoredEvent(row[1], row[2], row[3], bytes(row[4]))) for row in rows]
+
+    with (
+        psycopg.connect(conninfo) as conn,
+        psycopg.connect(conninfo, autocommit=True) as reading,
+        conn.transaction(),
+        conn.cursor() as cursor,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader,
+    ):
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(f"LOCK TABLE {recorder.events_table_name} IN EXCLUSIVE MODE")
         projection.reset(cursor)
-        position = 0
+        ahead = reader.submit(events_after, reading, 0)
         while True:
-            # Read on other connections: the lock held here lets readers through.
-            notifications = recorder.select_notifications(
-                start=position, limit=batch_size, inclusive_of_start=False
-            )
-            if not notifications:
+            position, events = ahead.result()
+            if not events:
                 break
-            events = [app.mapper.to_domain_event(notification) for notification in notifications]
-            for sql, params in projection.statements(events):
-                cursor.execute(sql, params)
-            position = notifications[-1].id
-            read += len(notifications)
+            ahead = reader.submit(events_after, reading, position)
+            projection.batch(events, emp_of).write(cursor)
+            read += len(events)
             if progress is not None:
                 progress(read)
     return read

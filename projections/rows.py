@@ -6,7 +6,10 @@ see the table as it was before the statement, so no row may be touched by two pa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
+
+from psycopg import Cursor
 
 # One SQL statement and its parameters.
 Statement = tuple[str, list[Any]]
@@ -30,11 +33,12 @@ class TableBatch:
         self.columns = dict(columns)
         self.key = tuple(key)
         self.derived = dict(derived or {})
+        self._key_of = itemgetter(*self.key) if len(self.key) > 1 else lambda row: (row[self.key[0]],)
         self.inserts: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.changes: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def insert(self, row: dict[str, Any]) -> None:
-        self.inserts[tuple(row[name] for name in self.key)] = row
+        self.inserts[self._key_of(row)] = row
 
     def change(self, key: tuple[Any, ...], **values: Any) -> None:
         inserted = self.inserts.get(key)
@@ -48,6 +52,19 @@ class TableBatch:
 
     def statements(self) -> list[Statement]:
         return [s for s in (self._insert_statement(), self._update_statement()) if s is not None]
+
+    def write(self, cursor: Cursor[Any]) -> None:
+        """The batch inside the caller's transaction, its inserts by binary COPY (a rebuild's
+        long batches): every value must be known, none derived."""
+        if self.inserts:
+            names = list(self.columns)
+            with cursor.copy(f"COPY {self.table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types([self.columns[name] for name in names])
+                for row in self.inserts.values():
+                    copy.write_row([row.get(name) for name in names])
+        update = self._update_statement()
+        if update is not None:
+            cursor.execute(*update)
 
     def _insert_statement(self) -> Statement | None:
         if not self.inserts:
