@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck install bench clean
+.PHONY: run test lint typecheck install bench clean simulate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The seeded simulation in memory: `make simulate SEEDS=2000` (seeds 0-1999), `make simulate SEED=17`.
+simulate: $(STAMP)
+	SIMULATION_SEEDS=$(SEEDS) SIMULATION_SEED=$(SEED) $(BIN)/pytest tests/simulation -q -k in_memory
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
