@@ -10,30 +10,29 @@ from uuid import UUID
 
 
 def genesis(originator_id: UUID, key: bytes | None) -> bytes:
-    return _digest(key, b"chargeledger-chain-v1", originator_id.bytes)
+    return _digest(key, b"chargeledger-chain-v1" + originator_id.bytes)
 
 
 def link(
     previous: bytes, originator_id: UUID, version: int, topic: str, state: bytes, key: bytes | None
 ) -> bytes:
+    topic_bytes = topic.encode()
     return _digest(
         key,
-        previous,
-        originator_id.bytes,
-        version.to_bytes(8, "big"),
-        len(topic).to_bytes(4, "big"),
-        topic.encode(),
-        state,
+        b"".join(
+            (
+                previous,
+                originator_id.bytes,
+                version.to_bytes(8, "big"),
+                len(topic).to_bytes(4, "big"),
+                topic_bytes,
+                state,
+            )
+        ),
     )
 
 
-def _digest(key: bytes | None, *parts: bytes) -> bytes:
+def _digest(key: bytes | None, message: bytes) -> bytes:
     if key:
-        mac = hmac.new(key, digestmod=hashlib.sha256)
-        for part in parts:
-            mac.update(part)
-        return mac.digest()
-    plain = hashlib.sha256()
-    for part in parts:
-        plain.update(part)
-    return plain.digest()
+        return hmac.digest(key, message, "sha256")
+    return hashlib.sha256(message).digest()

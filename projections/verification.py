@@ -119,7 +119,8 @@ def verify(
         stream: Stream | None = None
         rows = fetchers.enter_context(closing(_fetched_ahead(cursor)))
         for originator_id, version, topic, state, stored_link in rows:
-            if stream is None or stream.id != originator_id:
+            # UUIDs compare in Python; their ints in C.
+            if stream is None or stream.id.int != originator_id.int:
                 if stream is not None:
                     _close(stream, report, emp_id, customers, transactions)
                 stream = Stream(originator_id, previous=genesis(originator_id, key))

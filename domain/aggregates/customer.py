@@ -35,6 +35,8 @@ POSTPAID = "postpaid"
 # After a declined automatic top-up, no new attempt for this long (seed 000: mail, not spam).
 AUTO_TOP_UP_DECLINE_PAUSE = timedelta(hours=24)
 CUSTOMER_NAMESPACE = uuid5(NAMESPACE_URL, "https://chargeledger.dev/customers")
+# How a free package's debit is settled: nothing is owed.
+FREE = "free"
 TOP_UP_SOURCES = {"manual": "Manual top-up", "automatic": "Automatic top-up", "package": "Top-up package"}
 
 
@@ -599,20 +601,22 @@ class Customer(Aggregate):
         now: datetime,
         caused_by: str,
     ) -> None:
-        """Recurring Prepayment: a debit (pre-pay) transaction, due at the period's start."""
+        """Recurring Prepayment: a debit (pre-pay) transaction, due at the period's start. A free
+        package's period is posted too (its history shows it), with nothing left to pay."""
         self._post_debit(
             debit_id=debit_id,
             subscription_id=subscription_id,
             package_instance_id=package_instance_id,
             package_code=package_code,
             amount_minor=amount_minor,
-            settled_by=None,
+            settled_by=None if amount_minor else FREE,
             period_start=period_start,
             period_end=period_end,
             occurred_at=occurred_at,
             caused_by=caused_by,
         )
-        self.request_auto_top_up_if_due(now=now, caused_by=caused_by)
+        if amount_minor:
+            self.request_auto_top_up_if_due(now=now, caused_by=caused_by)
 
     def due_debits(self, as_of: datetime) -> list[tuple[UUID, UnpaidDebit]]:
         return sorted(

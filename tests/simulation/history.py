@@ -27,11 +27,11 @@ YEARS = (2027, 2028)  # a common and a leap year
 DAYS = 375  # a year and the first days of the next, so December is billed too
 
 
-def catalog(rng: random.Random, *, free_recurring: bool) -> list[tuple[str, str, bool, str, int]]:
+def catalog(rng: random.Random) -> list[tuple[str, str, bool, str, int]]:
     """(code, kind, recurring, payment, price): seed 003's table, one package of each row.
-    A free recurring prepaid package only when asked (see test_simulation's known bug)."""
+    Free packages included: a free period is posted and settled at once."""
     return [
-        ("BASE-PRE", "base", True, "prepaid", rng.choice([0 if free_recurring else 390, 490, 990, 1500])),
+        ("BASE-PRE", "base", True, "prepaid", rng.choice([0, 490, 990, 1500])),
         ("BASE-POST", "base", True, "postpaid", rng.choice([990, 1490, 2000])),
         ("BOLT-PRE", "bolt_on", True, "prepaid", rng.choice([300, 450, 999])),
         ("BOLT-POST", "bolt_on", True, "postpaid", rng.choice([333, 400])),
@@ -69,9 +69,8 @@ Move = tuple[str, Callable[[], None]]
 
 
 class History:
-    def __init__(self, seed: int, side: WriteSide, *, steps: int, free_recurring: bool = False) -> None:
+    def __init__(self, seed: int, side: WriteSide, *, steps: int) -> None:
         self.rng = random.Random(seed)
-        self.free_recurring = free_recurring
         self.side = side
         self.steps_wanted = steps
         self.start = datetime(self.rng.choice(YEARS), 1, 1, tzinfo=UTC)
@@ -116,7 +115,7 @@ class History:
         self.emps.append(SimulatedEmp(label, handle(command, self.side.services).id))
 
     def _define_catalog(self, emp: SimulatedEmp) -> None:
-        packages = catalog(self.rng, free_recurring=self.free_recurring)
+        packages = catalog(self.rng)
         for code, kind, recurring, payment, price in packages:
             self.send(DefinePackage(emp.id, code, code, kind, recurring, payment, price, "emp"), code)
         code, kind, recurring, payment, price = self.rng.choice(packages)

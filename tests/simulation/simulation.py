@@ -41,10 +41,9 @@ def simulate(
     reproduce: str,
     steps: int = STEPS,
     invariants: Sequence[Invariant] = INVARIANTS,
-    free_recurring: bool = False,
 ) -> History:
     """Run the seed's history on `side`; the history, when every invariant held."""
-    history = History(seed, side, steps=steps, free_recurring=free_recurring)
+    history = History(seed, side, steps=steps)
     auditor = Auditor(side, history)
     done: list[Step] = []
 

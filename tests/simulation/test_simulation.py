@@ -71,16 +71,3 @@ def test_the_same_year_on_postgres_keeps_every_invariant_and_its_read_models_agr
             system.close()
     in_memory = simulate(seed, in_memory_write_side(clock()), reproduce=f"make simulate SEED={seed}")
     assert recorded["postgres"] == recorded_streams(in_memory)  # the database changes no outcome
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=SimulationFailed,
-    reason=(
-        "product bug: a free recurring prepaid package posts 0.00 debits that Recurring Payment"
-        " cannot pay: with the balance below zero it charges the card 0.00 (refused, the job item"
-        " fails every run) or, without a card, records and mails a failed payment of 0.00"
-    ),
-)
-def test_a_free_recurring_prepaid_package_is_paid_like_any_other() -> None:
-    simulate(8, in_memory_write_side(clock()), reproduce="this test", free_recurring=True)

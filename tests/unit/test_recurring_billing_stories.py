@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from commands.messages import CancelPackage, StorePaymentCard
+from commands.messages import CancelPackage, DefinePackage, StorePaymentCard
 from domain.aggregates import PaymentCard
 from tests.unit.ledger_story import ACTOR, FAILING_CARD, START, VISA, LedgerStory
 
@@ -221,3 +221,17 @@ def test_a_second_run_of_both_jobs_changes_nothing(story: LedgerStory) -> None:
 
     assert {ann: (story.history(ann), story.balance(ann)) for ann in customers} == before
     assert story.card_charges() == charges
+
+
+def test_a_free_package_s_period_is_posted_and_settled_at_once(story: LedgerStory) -> None:
+    story.do(DefinePackage(story.emp_id, "FREE-PRE", "Free", "base", True, "prepaid", 0, ACTOR))
+    ann = story.customer()  # no card, and a balance below zero
+    story.session(ann, 500)
+    story.subscribe(ann, "FREE-PRE")
+
+    story.run_job(PREPAYMENT)
+    story.run_job(PAYMENT)
+
+    assert story.transactions(ann) == [("session", -500), ("prepayment", 0)]
+    assert story.failed_payments(ann) == []  # nothing owed, nothing to fail or to mail
+    assert story.card_charges() == []
