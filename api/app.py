@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,6 +52,13 @@ BEARER = "apiKey"
 # default: six on a 2-core machine. A write holds its thread until the read models reflect it,
 # so six writes waiting on slow read models would make every other request queue behind them.
 HANDLER_THREADS = 64
+
+
+def freeze_what_startup_made() -> None:
+    """Every object of the started service lives as long as the process: the collector's full
+    passes need not look at them again (those passes stalled writes for 60 ms and more)."""
+    gc.collect()
+    gc.freeze()
 
 
 def use_handler_threads() -> None:
@@ -159,7 +167,7 @@ def create_app(
             directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine
         ),
         on_app_init=[keep_context],
-        on_startup=[use_handler_threads],
+        on_startup=[use_handler_threads, freeze_what_startup_made],
         plugins=[StrictStructSchemaPlugin()],
         on_shutdown=list(on_shutdown),
     )

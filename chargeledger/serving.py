@@ -22,7 +22,11 @@ SERVE_DATABASE_URL = "CHARGELEDGER_SERVE_DATABASE_URL"
 LOG_FORMATTER = "chargeledger.logs.JsonFormatter"
 
 
-def api_context(system: System, settings: Settings, admin_token: str, database_url: str) -> ApiContext:
+def api_context(
+    system: System, settings: Settings, admin_token: str, database_url: str, *, only_writer: bool = True
+) -> ApiContext:
+    """`only_writer`: no other process records sessions, so the cache of customers is never
+    stale for them (the single-process default)."""
     return ApiContext(
         services=system.services,
         pool=system.pool,
@@ -32,7 +36,7 @@ def api_context(system: System, settings: Settings, admin_token: str, database_u
         run_job=system.run_job,
         database_url=database_url,
         chain_key=system.chain_key,
-        session_batcher=SessionBatcher(system.services),
+        session_batcher=SessionBatcher(system.services, trust_cache=only_writer),
         write_wait_timeout=settings.write_wait_timeout,
         rate_limits=settings.rate_limits,
     )
@@ -49,7 +53,7 @@ def api_process_app() -> Litestar:
         database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key, run_migrations=False
     )
     system.progress.follow(database_url)
-    ctx = api_context(system, settings, settings.admin_token, database_url)
+    ctx = api_context(system, settings, settings.admin_token, database_url, only_writer=False)
 
     def close() -> None:
         ctx.session_batcher.stop()

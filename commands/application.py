@@ -124,7 +124,8 @@ class Ledger(Application[UUID]):
                 self.cache.evict(aggregate_id)
             raise
         for aggregate_id, aggregate in processing_event.aggregates.items():
-            self.cache.put(aggregate_id, aggregate)
+            if not isinstance(aggregate, ChargingSession):  # a guard is read again only on a repeat
+                self.cache.put(aggregate_id, aggregate)
         return recordings
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:

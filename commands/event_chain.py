@@ -31,8 +31,9 @@ class HashChainedRecorder(FailFastApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The last links seen, so a save rarely reads its stream's previous link back.
-        self._links: OrderedDict[tuple[UUID, int], bytes] = OrderedDict()
+        # Each stream's last link seen, so a save rarely reads it back: stream id -> version
+        # (8 bytes) and link, all bytes, which the garbage collector never has to look at.
+        self._links: OrderedDict[bytes, bytes] = OrderedDict()
 
     @fail_fast
     def insert_events(
@@ -90,8 +91,9 @@ class HashChainedRecorder(FailFastApplicationRecorder):
         key = (originator_id, version - 1)
         if key in batch:
             return batch[key]
-        if key in self._links:
-            return self._links[key]
+        known = self._links.get(originator_id.bytes)
+        if known is not None and known[:8] == (version - 1).to_bytes(8, "big"):
+            return known[8:]
         curs.execute("SELECT link FROM event_chain WHERE originator_id = %s AND originator_version = %s", key)
         row = curs.fetchone()
         if row is None:
@@ -100,7 +102,8 @@ class HashChainedRecorder(FailFastApplicationRecorder):
         return bytes(row["link"] if isinstance(row, dict) else row[0])
 
     def _remember(self, key: tuple[UUID, int], value: bytes) -> None:
-        self._links[key] = value
-        self._links.move_to_end(key)
+        stream = key[0].bytes
+        self._links[stream] = key[1].to_bytes(8, "big") + value
+        self._links.move_to_end(stream)
         while len(self._links) > CACHE_SIZE:
             self._links.popitem(last=False)

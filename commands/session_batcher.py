@@ -22,14 +22,20 @@ from commands.unit_of_work import Services
 logger = logging.getLogger(__name__)
 
 Item = tuple[RecordSession, "Future[SessionAnswer]"]
-LINGER_SECONDS = 0.002
+LINGER_SECONDS = 0.001
 
 
 class SessionBatcher:
     def __init__(
-        self, services: Services, *, max_batch: int = 500, linger_seconds: float = LINGER_SECONDS
+        self,
+        services: Services,
+        *,
+        max_batch: int = 500,
+        linger_seconds: float = LINGER_SECONDS,
+        trust_cache: bool = True,
     ) -> None:
         self.services = services
+        self.trust_cache = trust_cache
         self.max_batch = max_batch
         self.linger_seconds = linger_seconds
         self._last_size = 1
@@ -75,7 +81,7 @@ class SessionBatcher:
 
     def _record(self, batch: list[Item]) -> None:
         try:
-            answers = record_sessions([cmd for cmd, _ in batch], self.services)
+            answers = record_sessions([cmd for cmd, _ in batch], self.services, trust_cache=self.trust_cache)
         except Exception as error:
             # The database is away (or the batch kept colliding): every session gets that answer.
             logger.warning("a batch of sessions was not recorded", extra={"error": str(error)})
