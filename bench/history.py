@@ -31,8 +31,8 @@ def grow_history(url: str, customer_id: UUID, events: int) -> None:
             for n in range(min(500, remaining)):
                 at = ended + timedelta(minutes=customer.version + n)
                 customer.charge_session(
-                    session_id=f"history-{customer.version + n}", started_at=at, ended_at=at, energy_wh=1000,
-                    cost_minor=1, location=None, now=at, caused_by="bench",
+                    session_id=f"history-{customer_id}-{customer.version + n}", started_at=at, ended_at=at,
+                    energy_wh=1000, cost_minor=1, location=None, now=at, caused_by="bench",
                 )  # fmt: skip
             remaining -= len(customer.pending_events)
             ledger.save(customer)

@@ -5,9 +5,7 @@ transaction, so throughput comes from doing more per transaction, not from more 
 Each batch is what has queued while the last one was being recorded: one session when posts
 come one at a time, many when many clients post at once. Concurrent clients post again as soon
 as they have their answers, so the next batch waits a moment (at most LINGER_SECONDS) for as
-many sessions as the last one held: one transaction for a wave costs far less than several.
-Two writers take turns: while one batch waits for the database, the next is charged (two
-batches that charge one customer at once: the second's save fails and is charged afresh)."""
+many sessions as the last one held: one transaction for a wave costs far less than several."""
 
 from __future__ import annotations
 
@@ -25,7 +23,6 @@ logger = logging.getLogger(__name__)
 
 Item = tuple[RecordSession, "Future[SessionAnswer]"]
 LINGER_SECONDS = 0.001
-WRITERS = 2
 
 
 class SessionBatcher:
@@ -36,7 +33,6 @@ class SessionBatcher:
         max_batch: int = 500,
         linger_seconds: float = LINGER_SECONDS,
         trust_cache: bool = True,
-        writers: int = WRITERS,
     ) -> None:
         self.services = services
         self.trust_cache = trust_cache
@@ -44,12 +40,8 @@ class SessionBatcher:
         self.linger_seconds = linger_seconds
         self._last_size = 1
         self._queue: queue.Queue[Item | None] = queue.Queue()
-        self._threads = [
-            threading.Thread(target=self._run, name=f"session-batcher-{n}", daemon=True)
-            for n in range(writers)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._thread = threading.Thread(target=self._run, name="session-batcher", daemon=True)
+        self._thread.start()
 
     def enqueue(self, cmd: RecordSession) -> Future[SessionAnswer]:
         """The session's answer to come, once its batch is recorded."""
@@ -59,10 +51,8 @@ class SessionBatcher:
 
     def stop(self) -> None:
         """Record what is queued, then stop."""
-        for _ in self._threads:
-            self._queue.put(None)
-        for thread in self._threads:
-            thread.join(timeout=30)
+        self._queue.put(None)
+        self._thread.join(timeout=30)
 
     def _run(self) -> None:
         stopping = False
