@@ -17,7 +17,7 @@ from commands.handlers import handle
 from commands.jobs import JobRun
 from commands.messages import RecordSession
 from commands.session_batcher import SessionBatcher
-from commands.sessions import SessionAnswer, record_sessions
+from commands.sessions import SessionAnswer
 from commands.unit_of_work import Outcome, Services
 from projections.pipeline import ProjectionStatus
 from projections.progress import Progress
@@ -78,5 +78,8 @@ class ApiContext:
         return await asyncio.wait_for(recorded, SAVE_TIMEOUT)
 
     async def record_sessions(self, commands: Sequence[RecordSession]) -> list[SessionAnswer]:
-        """Sessions of one bulk request, recorded together in a thread of their own."""
-        return await asyncio.to_thread(record_sessions, commands, self.services)
+        """Sessions of one bulk request, through the same writer as single ones."""
+        recorded = [
+            asyncio.wrap_future(future) for future in self.session_batcher.enqueue_all(list(commands))
+        ]
+        return list(await asyncio.wait_for(asyncio.gather(*recorded), SAVE_TIMEOUT))

@@ -49,6 +49,11 @@ class SessionBatcher:
         self._queue.put((cmd, future))
         return future
 
+    def enqueue_all(self, commands: list[RecordSession]) -> list[Future[SessionAnswer]]:
+        """Many sessions (a bulk request): recorded by the one writer like every other, so two
+        bulk requests never charge a customer at once."""
+        return [self.enqueue(cmd) for cmd in commands]
+
     def stop(self) -> None:
         """Record what is queued, then stop."""
         self._queue.put(None)
