@@ -28,10 +28,10 @@ def grow_history(url: str, customer_id: UUID, events: int) -> None:
         remaining = events - ledger.repository.get(customer_id).version
         while remaining > 0:
             customer: Any = ledger.repository.get(customer_id)
-            for n in range(min(500, remaining)):
-                at = ended + timedelta(minutes=customer.version + n)
+            for _ in range(min(500, remaining)):
+                at = ended + timedelta(minutes=customer.version)  # each charge moves the version on
                 customer.charge_session(
-                    session_id=f"history-{customer_id}-{customer.version + n}", started_at=at, ended_at=at,
+                    session_id=f"history-{customer_id}-{customer.version}", started_at=at, ended_at=at,
                     energy_wh=1000, cost_minor=1, location=None, now=at, caused_by="bench",
                 )  # fmt: skip
             remaining -= len(customer.pending_events)
