@@ -43,6 +43,7 @@ from api.routes import (
     sessions,
     subscriptions,
     support,
+    webhooks,
 )
 from api.schemas import StrictStructSchemaPlugin
 from api.strict_body import decode_body_strictly
@@ -126,6 +127,7 @@ def create_app(
                     *support.ROUTES,
                     *invoices.ROUTES,
                     *jobs.ROUTES,
+                    *webhooks.ROUTES,
                 ],
             ),
             Router(path="/", route_handlers=health.ROUTES),

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from psycopg_pool import ConnectionPool
 
@@ -46,6 +46,12 @@ class ApiContext:
     verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
     # Per role; a role left out is not limited (api/rate_limit.py).
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    # CHARGELEDGER_ALLOW_INSECURE_OUTBOUND: http:// and private addresses allowed (development, tests).
+    allow_insecure_outbound: bool = False
+    # Tells the webhook delivery worker (where it runs here) that a delivery is due now.
+    wake_webhooks: Callable[[], None] = lambda: None
+    # Webhook deliveries by state, and whether a worker delivers in this process.
+    webhook_deliveries: Callable[[], dict[str, Any]] = lambda: {"running": None, "deliveries": {}}
 
     @overload
     def execute(self, command: object, *, reads: Collection[str] = ()) -> Outcome: ...

@@ -16,6 +16,7 @@ from litestar.typing import FieldDefinition
 from api.idempotency import MAX_KEY_LENGTH
 from api.problems import ProblemDetails
 from domain.money import ISO_4217, MAX_AMOUNT_MINOR
+from projections.webhooks import EVENT_TYPES, EventType
 
 
 def whole(pattern: str) -> str:
@@ -523,6 +524,115 @@ class VerificationOut(msgspec.Struct, frozen=True):
 
 # msgspec bound -> OpenAPI keyword, for the bounds Litestar drops from optional fields when 0.
 ZERO_BOUNDS = {"ge": "minimum", "gt": "exclusive_minimum", "le": "maximum", "lt": "exclusive_maximum"}
+
+
+# --- webhooks and the event feed ---------------------------------------------------------
+
+WebhookUrl = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=2000,
+        pattern=NO_NUL,
+        description="https:// to a public address, no credentials (checked once the name is resolved)",
+    ),
+]
+
+EventTypeNames = Annotated[list[EventType], msgspec.Meta(min_length=1, description="default: every type")]
+Description = Annotated[str, msgspec.Meta(max_length=500, pattern=NO_NUL)]
+
+
+class WebhookEndpointIn(Request, frozen=True, forbid_unknown_fields=True):
+    url: WebhookUrl
+    event_types: EventTypeNames | None = None
+    description: Description | None = None
+
+
+class WebhookEndpointPatch(Request, frozen=True, forbid_unknown_fields=True):
+    url: WebhookUrl | None = None
+    event_types: EventTypeNames | None = None
+    enabled: bool | None = None
+    description: Description | None = None
+
+
+class WebhookEndpointOut(msgspec.Struct, frozen=True):
+    id: str
+    url: str
+    event_types: list[str]
+    description: str | None
+    enabled: bool
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> WebhookEndpointOut:
+        return cls(
+            id=str(row["id"]),
+            url=row["url"],
+            event_types=list(row["event_types"]) if row["event_types"] is not None else list(EVENT_TYPES),
+            description=row["description"],
+            enabled=row["enabled"],
+            created_at=row["created_at"],
+        )
+
+
+class WebhookEndpointCreated(msgspec.Struct, frozen=True):
+    """The endpoint, with its secret: shown here and on rotation only."""
+
+    id: str
+    url: str
+    event_types: list[str]
+    description: str | None
+    enabled: bool
+    secret: str
+    created_at: datetime
+
+
+class WebhookEndpointPage(msgspec.Struct, frozen=True):
+    items: list[WebhookEndpointOut]
+    next_cursor: str | None
+
+
+class WebhookSecretOut(msgspec.Struct, frozen=True):
+    secret: str
+
+
+class WebhookMessageOut(msgspec.Struct, frozen=True):
+    id: str
+    type: str
+    state: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_status_code: int | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> WebhookMessageOut:
+        return cls(
+            id=str(row["message_id"]),
+            type=row["type"],
+            state=row["state"],
+            attempts=row["attempts"],
+            last_status_code=row["last_status_code"],
+            next_attempt_at=row["next_attempt_at"] if row["state"] == "pending" else None,
+            created_at=row["created_at"],
+        )
+
+
+class WebhookMessagePage(msgspec.Struct, frozen=True):
+    items: list[WebhookMessageOut]
+    next_cursor: str | None
+
+
+class FeedEventOut(msgspec.Struct, frozen=True):
+    id: str
+    type: str
+    timestamp: str
+    data: dict[str, Any]
+
+
+class FeedPage(msgspec.Struct, frozen=True):
+    items: list[FeedEventOut]
+    next_cursor: str
 
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):

@@ -94,6 +94,7 @@ def _serve(settings: Settings, database_url: str, host: str, port: int, workers:
     system.start_projections()
     system.start_payment_worker()
     system.start_mail_worker(settings.smtp_url, settings.mail_from)
+    system.start_webhook_worker(allow_insecure=settings.allow_insecure_outbound)
     system.start_scheduler(schedules_from_env())
     print(f"chargeledger serving on http://{host}:{port}  (OpenAPI: http://{host}:{port}/schema)")
     if generated:
@@ -132,6 +133,7 @@ def _project(settings: Settings, database_url: str) -> int:
     system.start_projections()
     system.start_payment_worker()
     system.start_mail_worker(settings.smtp_url, settings.mail_from)
+    system.start_webhook_worker(allow_insecure=settings.allow_insecure_outbound)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

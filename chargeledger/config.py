@@ -25,6 +25,7 @@ class Settings:
     pool_size: int = 8
     api_workers: int = 1
     write_wait_timeout: float = 10.0
+    allow_insecure_outbound: bool = False
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -48,6 +49,7 @@ class Settings:
             pool_size=int(env.get("CHARGELEDGER_POOL_SIZE", "8")),
             api_workers=int(env.get("CHARGELEDGER_API_WORKERS", "1")),
             rate_limits=rate_limits_from(env),
+            allow_insecure_outbound=env.get("CHARGELEDGER_ALLOW_INSECURE_OUTBOUND") == "1",
         )
 
 

@@ -39,6 +39,9 @@ def api_context(
         session_batcher=SessionBatcher(system.services, trust_cache=only_writer),
         write_wait_timeout=settings.write_wait_timeout,
         rate_limits=settings.rate_limits,
+        allow_insecure_outbound=settings.allow_insecure_outbound,
+        wake_webhooks=system.wake_webhooks,
+        webhook_deliveries=system.webhook_deliveries,
     )
 
 

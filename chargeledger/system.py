@@ -21,6 +21,7 @@ from commands.payment_worker import PendingPaymentWorker
 from commands.ports import Clock, PaymentGateway, SystemClock
 from commands.simulated_gateway import SimulatedGateway
 from commands.unit_of_work import Services
+from commands.webhook_delivery import WebhookDeliveryWorker
 from domain.aggregates import Customer
 from migrations import migrate
 from projections import queries
@@ -38,6 +39,8 @@ from projections.pipeline import (
 from projections.progress import Progress
 from projections.rebuild import rebuild_inline, reset_async
 from projections.subscriptions import SubscriptionsProjection
+from projections.webhook_outbox import PostgresWebhookOutbox
+from projections.webhooks import WebhooksProjection
 from scheduler.leadership import Leadership
 from scheduler.schedule import build_scheduler
 
@@ -46,6 +49,7 @@ logger = logging.getLogger(__name__)
 # The read models that follow the log; the accounts model is written inline, with the events.
 SUBSCRIPTIONS = SubscriptionsProjection.name
 PAYMENTS = PaymentsProjection.name
+WEBHOOKS = WebhooksProjection.name
 
 
 @dataclass
@@ -62,6 +66,7 @@ class System:
     listener: LogListener | None = None
     payment_worker: PendingPaymentWorker | None = None
     mail_worker: MailWorker | None = None
+    webhook_worker: WebhookDeliveryWorker | None = None
     scheduler: BaseScheduler | None = None
     leadership: Leadership | None = None
 
@@ -104,12 +109,35 @@ class System:
             runner.stop()
         self.runners = []
 
-    def _applied(self, topics: set[str]) -> None:
+    def _applied(self, name: str, topics: set[str]) -> None:
         """Wake the workers whose work lists a batch has just changed."""
-        if self.payment_worker is not None and Customer.CardPaymentRequested.TOPIC in topics:
+        if (
+            name == PAYMENTS
+            and self.payment_worker is not None
+            and Customer.CardPaymentRequested.TOPIC in topics
+        ):
             self.payment_worker.wake()
-        if self.mail_worker is not None and Customer.PaymentFailed.TOPIC in topics:
+        if name == PAYMENTS and self.mail_worker is not None and Customer.PaymentFailed.TOPIC in topics:
             self.mail_worker.wake()
+        if name == WEBHOOKS:
+            self.wake_webhooks()
+
+    def wake_webhooks(self) -> None:
+        if self.webhook_worker is not None:
+            self.webhook_worker.wake()
+
+    def webhook_deliveries(self) -> dict[str, Any]:
+        """Deliveries by state (every process's), and whether a worker delivers here."""
+        running = None if self.webhook_worker is None else self.webhook_worker.running
+        return {"running": running, "deliveries": PostgresWebhookOutbox(self.pool).counts_by_state()}
+
+    def start_webhook_worker(self, *, allow_insecure: bool, **tuning: Any) -> None:
+        """Deliver webhook messages from this process."""
+        worker = WebhookDeliveryWorker(
+            PostgresWebhookOutbox(self.pool), allow_insecure=allow_insecure, **tuning
+        )
+        worker.start()
+        self.webhook_worker = worker
 
     def start_payment_worker(self) -> None:
         """Complete automatic top-ups (and payments left pending by a crash) in this process."""
@@ -177,6 +205,8 @@ class System:
             self.leadership.release()
         if self.mail_worker is not None:
             self.mail_worker.stop()
+        if self.webhook_worker is not None:
+            self.webhook_worker.stop()
         self.stop_payment_worker()
         self.stop_projections()
         self.progress.stop_following()
@@ -221,7 +251,11 @@ def build_system(
         },
         name="chargeledger",
     )
-    projections: list[AsyncProjection] = [SubscriptionsProjection(), PaymentsProjection()]
+    projections: list[AsyncProjection] = [
+        SubscriptionsProjection(),
+        PaymentsProjection(),
+        WebhooksProjection(lambda stream: next(iter(ledger.events.get(stream, lte=1)))),
+    ]
 
     def positions() -> dict[str, int]:
         return {s.name: s.position for s in recorded_statuses(pool, ledger.name, projections).values()}

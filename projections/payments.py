@@ -13,7 +13,7 @@ from psycopg import Cursor
 
 from domain.aggregates import Customer
 from domain.notifications import NOTIFIED_PURPOSES, payment_failure_mail
-from projections.pipeline import AsyncProjection
+from projections.pipeline import AsyncProjection, Logged
 
 
 class PaymentsProjection(AsyncProjection):
@@ -28,9 +28,9 @@ class PaymentsProjection(AsyncProjection):
     # The mail outbox is not emptied by a rebuild: each failure's mail is in it once, sent or not.
     tables = ("card_payments", "debits")
 
-    def apply(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
-        for event in events:
-            self.apply_event(event, cursor)
+    def apply(self, cursor: Cursor[Any], events: Sequence[Logged]) -> None:
+        for logged in events:
+            self.apply_event(logged.event, cursor)
 
     @singledispatchmethod
     def apply_event(self, domain_event: Any, cursor: Cursor[Any]) -> None:

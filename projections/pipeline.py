@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from eventsourcing.application import Application
@@ -37,6 +37,13 @@ GATHER_SECONDS = 0.02
 RECORD_EVERY_SECONDS = 0.25
 
 
+class Logged(NamedTuple):
+    """An event and its place in the log (its notification id)."""
+
+    position: int
+    event: Any
+
+
 class AsyncProjection:
     """A read model that follows the log. `topics` are the event topics it reads (its tracked
     position moves over the others too); `apply` writes a batch with the cursor of the
@@ -50,12 +57,14 @@ class AsyncProjection:
     def tracking_table(self) -> str:
         return f"{self.name}_tracking"
 
-    def apply(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
+    def apply(self, cursor: Cursor[Any], events: Sequence[Logged]) -> None:
         raise NotImplementedError
 
     def reset(self, cursor: Cursor[Any]) -> None:
-        """Empty the projection's tables for a rebuild from zero."""
-        cursor.execute(f"TRUNCATE {', '.join(self.tables)}")
+        """Empty the projection's tables for a rebuild from zero (a projection without tables
+        is only read again from the first event)."""
+        if self.tables:
+            cursor.execute(f"TRUNCATE {', '.join(self.tables)}")
 
 
 @dataclass
@@ -83,7 +92,7 @@ class ProjectionRunner:
         progress: Progress,
         *,
         batch_size: int = 500,
-        on_applied: Callable[[set[str]], None] | None = None,
+        on_applied: Callable[[str, set[str]], None] | None = None,
     ) -> None:
         self.projection = projection
         self.app = app
@@ -156,15 +165,15 @@ class ProjectionRunner:
             # follows within RECORD_EVERY_SECONDS.
             self._reached(reached)
             return 0, False
-        events = [self.app.mapper.to_domain_event(notification) for notification in notifications]
+        events = [Logged(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
         if not self._in_one_transaction(reached, events):
             return 0, True
         self._reached(reached)
         if self.on_applied is not None:
-            self.on_applied({notification.topic for notification in notifications})
+            self.on_applied(self.name, {notification.topic for notification in notifications})
         return len(events), more
 
-    def _in_one_transaction(self, reached: int, events: Sequence[Any]) -> bool:
+    def _in_one_transaction(self, reached: int, events: Sequence[Logged]) -> bool:
         """Apply events and move the tracked position to `reached`, together; False when
         another runner moved the position first (nothing applied: go on from where it is)."""
         try:

@@ -11,7 +11,7 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from domain.aggregates import Invoice, Package, Subscription
-from projections.pipeline import AsyncProjection
+from projections.pipeline import AsyncProjection, Logged
 
 
 class SubscriptionsProjection(AsyncProjection):
@@ -25,9 +25,9 @@ class SubscriptionsProjection(AsyncProjection):
     )
     tables = ("packages", "subscription_packages", "subscriptions", "invoices")
 
-    def apply(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
-        for event in events:
-            self.apply_event(event, cursor)
+    def apply(self, cursor: Cursor[Any], events: Sequence[Logged]) -> None:
+        for logged in events:
+            self.apply_event(logged.event, cursor)
 
     @singledispatchmethod
     def apply_event(self, domain_event: Any, cursor: Cursor[Any]) -> None:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -98,12 +99,18 @@ def smtp() -> Iterator[SmtpServer]:
     server.stop()
 
 
+# Webhook retries a test can wait for: 8 attempts within two seconds.
+WEBHOOK_RETRIES = (timedelta(seconds=0.2),) * 7
+
+
 @pytest.fixture(scope="session")
 def system(database_url: str, smtp: SmtpServer) -> Iterator[System]:
     built = build_system(database_url, pool_size=6)
     built.start_projections()
     built.start_payment_worker()
     built.start_mail_worker(smtp.url, "billing@test.invalid", poll_seconds=0.1, first_retry_seconds=0.2)
+    # Receivers in tests listen on 127.0.0.1 over plain HTTP.
+    built.start_webhook_worker(allow_insecure=True, schedule=WEBHOOK_RETRIES, poll_seconds=0.1)
     yield built
     built.close()
 
@@ -128,8 +135,10 @@ def free_port() -> int:
 
 
 def context_for(system: System, **overrides: Any) -> ApiContext:
-    """The API context `chargeledger serve` builds (sessions through the batcher), for tests."""
-    return replace(api_context(system, Settings(), ADMIN_TOKEN, system.database_url), **overrides)
+    """The API context `chargeledger serve` builds (sessions through the batcher), for tests:
+    webhook endpoints may be local HTTP receivers unless told otherwise."""
+    built = api_context(system, Settings(), ADMIN_TOKEN, system.database_url)
+    return replace(built, **{"allow_insecure_outbound": True, **overrides})
 
 
 @contextmanager

@@ -29,11 +29,13 @@ def log_head(ctx: ApiContext) -> int:
 
 
 class ProjectionMetrics(Collector):
-    """The asynchronous read models as /health shows them, read when scraped."""
+    """The asynchronous read models and the webhook deliveries as /health shows them, read when
+    scraped."""
 
-    def __init__(self, head: int, statuses: list[ProjectionStatus]) -> None:
+    def __init__(self, head: int, statuses: list[ProjectionStatus], deliveries: dict[str, int]) -> None:
         self.head = head
         self.statuses = statuses
+        self.deliveries = deliveries
 
     def collect(self) -> Iterator[Metric]:
         log = GaugeMetricFamily("chargeledger_log_position", "Notification id of the log's last event")
@@ -61,6 +63,12 @@ class ProjectionMetrics(Collector):
             families["failing"].add_metric([status.name], 1 if status.last_error else 0)
             families["restarts"].add_metric([status.name], status.restarts)
         yield from families.values()
+        messages = GaugeMetricFamily(
+            "chargeledger_webhook_messages", "Webhook deliveries waiting or failed", labels=["state"]
+        )
+        for state in ("pending", "failed"):
+            messages.add_metric([state], self.deliveries.get(state, 0))
+        yield messages
 
 
 @get("/health", sync_to_thread=True, tags=["operations"], responses=problem_specs(503))
@@ -93,6 +101,7 @@ def health(ctx: NamedDependency[ApiContext]) -> Response[dict[str, Any]]:
             "database": "ok",
             "log_position": head,
             "projections": projections,
+            "webhooks": ctx.webhook_deliveries(),
         }
     )
 
@@ -112,7 +121,8 @@ def metrics(ctx: NamedDependency[ApiContext]) -> Response[bytes]:
     text = generate_latest(REGISTRY)
     try:
         projections = CollectorRegistry()
-        projections.register(ProjectionMetrics(log_head(ctx), ctx.projection_statuses()))
+        deliveries = ctx.webhook_deliveries()["deliveries"]
+        projections.register(ProjectionMetrics(log_head(ctx), ctx.projection_statuses(), deliveries))
         text += generate_latest(projections)
     except Exception as error:  # the process's own metrics still answer in an outage
         logger.warning("projection metrics not read", extra={"error": str(error)})

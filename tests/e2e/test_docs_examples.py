@@ -18,7 +18,7 @@ BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
 
 def test_the_runnable_pages_are_found() -> None:
     names = {p.name for p in RUNNABLE}
-    assert {"accounts.md", "packages.md", "sessions.md", "top-ups.md"} <= names
+    assert {"accounts.md", "packages.md", "sessions.md", "top-ups.md", "webhooks.md"} <= names
 
 
 @pytest.mark.parametrize("page", RUNNABLE, ids=lambda p: p.name)

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from chargeledger.system import PAYMENTS, SUBSCRIPTIONS, System, build_system
+from chargeledger.system import PAYMENTS, SUBSCRIPTIONS, WEBHOOKS, System, build_system
 from commands.handlers import handle
 from commands.messages import (
     DefinePackage,
@@ -160,6 +160,7 @@ def test_a_stopped_projection_catches_up_without_loss_or_repeats(quiet_system: S
     assert {status.name: status.position for status in system.projection_statuses()} == {
         SUBSCRIPTIONS: head(system),
         PAYMENTS: head(system),
+        WEBHOOKS: head(system),
     }
 
 

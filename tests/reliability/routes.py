@@ -6,6 +6,7 @@ document, so a new route cannot be left out of either.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ READERS = frozenset({"emp", "support", "auditor"})
 EMP = frozenset({"emp"})
 ADMIN = frozenset({"admin"})
 PUBLIC = frozenset({"public"})
+HOOK_URL = "https://hooks.example.com/chargeledger"  # never called: the matrix runs no delivery worker
 
 
 @dataclass
@@ -35,6 +37,7 @@ class World:
     postpaid: dict[str, Any] = field(default_factory=dict)
     subscription: dict[str, Any] = field(default_factory=dict)
     invoice_id: str = ""
+    webhook_endpoint_id: str = ""
 
     def close(self) -> None:
         self.tenant.close()
@@ -51,12 +54,27 @@ class World:
         assert acquired.status_code == 201, acquired.text
         return {"subscription_id": subscription["id"], "package_id": acquired.json()["id"]}
 
+    def fresh_webhook_endpoint(self) -> str:
+        created = self.tenant.emp.post("/v1/webhook-endpoints", json={"url": HOOK_URL})
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    def webhook_message(self) -> dict[str, str]:
+        """A message of the seeded endpoint, once the webhook projection has written one."""
+        url = f"/v1/webhook-endpoints/{self.webhook_endpoint_id}/messages"
+        deadline = time.monotonic() + 15
+        while not (items := self.tenant.emp.get(url).json()["items"]):
+            assert time.monotonic() < deadline, "no webhook message was written"
+            time.sleep(0.05)
+        return {"endpoint_id": self.webhook_endpoint_id, "message_id": items[0]["id"]}
+
 
 def build_world(served: ServedApp, *, invoiced: bool = True) -> World:
     """`invoiced` runs the Invoice Production job, over every EMP of the database."""
     admin = served.client(served.admin_token)
     world = World(served, admin, make_tenant(served, admin), make_tenant(served, admin))
     define_catalog(world.tenant)
+    world.webhook_endpoint_id = world.fresh_webhook_endpoint()
     world.prepaid = customer(world.tenant, "prepaid", card=CARD)
     world.postpaid = customer(world.tenant, "postpaid", card=CARD)
     world.subscription = subscribe(world.tenant, world.prepaid["id"], "BASE-PRE")
@@ -135,6 +153,10 @@ def _session_batch_body(world: World) -> Call:
 
 def _card_holder(world: World) -> Call:
     return {"customer_id": customer(world.tenant, "prepaid", card=CARD)["id"]}, None
+
+
+def _endpoint(world: World) -> Call:
+    return {"endpoint_id": world.webhook_endpoint_id}, None
 
 
 ROUTES = [
@@ -274,6 +296,36 @@ ROUTES = [
         lambda w: ({"job": "invoice-production"}, {"as_of": datetime.now(UTC).isoformat()}),
     ),
     Route("GET", "/v1/jobs/runs", ADMIN, 200),
+    Route("POST", "/v1/webhook-endpoints", EMP, 201, lambda w: ({}, {"url": HOOK_URL})),
+    Route("GET", "/v1/webhook-endpoints", EMP, 200),
+    Route("GET", "/v1/webhook-endpoints/{endpoint_id}", EMP, 200, _endpoint, foreign=True),
+    Route(
+        "PATCH",
+        "/v1/webhook-endpoints/{endpoint_id}",
+        EMP,
+        200,
+        lambda w: (_endpoint(w)[0], {"description": "the CRM"}),
+        foreign=True,
+    ),
+    Route(
+        "DELETE",
+        "/v1/webhook-endpoints/{endpoint_id}",
+        EMP,
+        204,
+        lambda w: ({"endpoint_id": w.fresh_webhook_endpoint()}, None),
+        foreign=True,
+    ),
+    Route("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret", EMP, 200, _endpoint, foreign=True),
+    Route("GET", "/v1/webhook-endpoints/{endpoint_id}/messages", EMP, 200, _endpoint, foreign=True),
+    Route(
+        "POST",
+        "/v1/webhook-endpoints/{endpoint_id}/messages/{message_id}/retry",
+        EMP,
+        202,
+        lambda w: (w.webhook_message(), None),
+        foreign=True,
+    ),
+    Route("GET", "/v1/events", READERS, 200),
     Route("GET", "/health", PUBLIC, 200),
     Route("GET", "/metrics", PUBLIC, 200),
 ]

@@ -37,6 +37,7 @@ from tests.reliability.crash_serve import (
     wait_until,
 )
 from tests.smtp import SmtpServer
+from tests.webhook_receiver import Behaviour, Receiver, verified
 
 CARD = {"token": "tok_visa", "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
 DECLINING_CARD = {**CARD, "token": "tok_chargeCustomerFail", "last4": "0341"}
@@ -265,3 +266,46 @@ def test_a_payment_failure_mail_killed_in_flight_is_sent_once_after_restart(
     assert rows(served.database_url, "SELECT status FROM card_payments") == [("declined",)]
     assert balance(served, tenant, ben) == -600
     writer.assert_all_kept(served)
+
+
+def test_webhook_deliveries_killed_in_flight_are_all_delivered_after_restart(served: ServeProcess) -> None:
+    # Some messages are delivered before the kill, some are in flight at the receiver (it holds
+    # their answers), the rest wait their turn. After the restart every message arrives, each
+    # verifying, each under the one `webhook-id` it had; those in flight may arrive twice.
+    receiver = Receiver().start()
+    hold = threading.Event()
+    receiver.behaviours["/hooks"] = Behaviour(hang=hold)
+    try:
+        served.start(CHARGELEDGER_ALLOW_INSECURE_OUTBOUND="1")
+        tenant = create_tenant(served)
+        with served.client(tenant.key) as client:
+            created = client.post("/v1/webhook-endpoints", json={"url": f"{receiver.base_url}/hooks"})
+            assert created.status_code == 201, created.text
+        hook = created.json()
+        messages = f"/v1/webhook-endpoints/{hook['id']}/messages"
+
+        def states() -> list[str]:
+            with served.client(tenant.key) as client:
+                return [item["state"] for item in client.get(messages, params={"limit": 100}).json()["items"]]
+
+        for _ in range(3):
+            customer(served, tenant, "postpaid")
+        wait_until(lambda: states() == ["delivered"] * 3, "the first deliveries")
+        hold.set()
+        for _ in range(12):
+            customer(served, tenant, "postpaid")
+        wait_until(lambda: len(receiver.at("/hooks")) >= 5, "deliveries in flight at the receiver")
+        served.kill()
+        hold.clear()
+
+        served.start(CHARGELEDGER_ALLOW_INSECURE_OUTBOUND="1")
+        wait_until(lambda: states() == ["delivered"] * 15, "every message delivered", timeout=90)
+        with served.client(tenant.key) as client:
+            feed = client.get("/v1/events", params={"limit": 100}).json()["items"]
+        received = receiver.at("/hooks")
+        assert len(feed) == 15
+        assert {r.webhook_id for r in received} == {item["id"] for item in feed}
+        for delivery in received:
+            assert verified(delivery, hook["secret"])["type"] == "customer.created"
+    finally:
+        receiver.stop()
