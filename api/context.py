@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, overload
+from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
@@ -36,7 +37,10 @@ class ApiContext:
     progress: Progress
     admin_token: str
     projection_statuses: Callable[[], list[ProjectionStatus]]
-    run_job: Callable[[str, datetime, str], JobRun]
+    # job, as_of, triggered_by, emp_id (None: every EMP on the real clock)
+    run_job: Callable[[str, datetime, str, UUID | None], JobRun]
+    # emp_id, to, run_jobs, actor -> the clock's time and the job runs
+    advance_test_clock: Callable[[UUID, datetime, bool, str], tuple[datetime, list[JobRun]]]
     # Sessions posted one by one are recorded through it, many to a transaction (group commit).
     session_batcher: SessionBatcher
     database_url: str = ""

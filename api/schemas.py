@@ -76,11 +76,36 @@ class AutoTopUpDefaults(Request, frozen=True, forbid_unknown_fields=True):
 VatRate = Annotated[int, msgspec.Meta(ge=0, le=10_000, description="VAT in basis points: 2400 = 24 %")]
 
 
+TimeZoneName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=64, pattern=NO_NUL, description="an IANA time zone, e.g. Europe/Helsinki"
+    ),
+]
+
+
+class TestClockIn(Request, frozen=True, forbid_unknown_fields=True):
+    now: AwareDatetime
+
+
+class TestClockOut(msgspec.Struct, frozen=True):
+    now: datetime
+
+
 class EmpIn(Request, frozen=True, forbid_unknown_fields=True):
     name: Name
     currency: Currency
     auto_top_up: AutoTopUpDefaults | None = None
     vat_rate_bp: VatRate = 0
+    time_zone: TimeZoneName = "UTC"
+    test_clock: TestClockIn | None = None
+
+
+class EmpPatch(Request, frozen=True, forbid_unknown_fields=True):
+    name: Name | None = None
+    time_zone: TimeZoneName | None = None
+    vat_rate_bp: VatRate | None = None
+    auto_top_up: AutoTopUpDefaults | None = None
 
 
 class EmpOut(msgspec.Struct, frozen=True):
@@ -89,6 +114,36 @@ class EmpOut(msgspec.Struct, frozen=True):
     currency: str
     auto_top_up: AutoTopUpDefaults
     vat_rate_bp: int = 0
+    time_zone: str = "UTC"
+    test_clock: TestClockOut | None = None
+
+    @classmethod
+    def of(cls, emp: Any) -> EmpOut:
+        return cls(
+            id=str(emp.id),
+            name=emp.name,
+            currency=emp.currency,
+            auto_top_up=AutoTopUpDefaults(emp.auto_top_up_threshold_minor, emp.auto_top_up_amount_minor),
+            vat_rate_bp=emp.vat_rate_bp,
+            time_zone=emp.time_zone,
+            test_clock=None if emp.test_clock_now is None else TestClockOut(emp.test_clock_now),
+        )
+
+
+class TestClockAdvanceIn(Request, frozen=True, forbid_unknown_fields=True):
+    to: AwareDatetime
+    run_jobs: bool = True
+
+
+class AdvancedJobRunOut(msgspec.Struct, frozen=True):
+    job: str
+    as_of: datetime
+    processed: int
+
+
+class TestClockAdvanceOut(msgspec.Struct, frozen=True):
+    now: datetime
+    job_runs: list[AdvancedJobRunOut]
 
 
 class ApiKeyIn(Request, frozen=True, forbid_unknown_fields=True):
@@ -228,6 +283,16 @@ class SubscriptionIn(Request, frozen=True, forbid_unknown_fields=True):
     customer_id: UUID
     base_package: Code
     billing_day: BillingDay | None = None
+    started_at: AwareDatetime | None = None  # default now; in the past, the jobs catch up
+
+
+class SubscriptionEndIn(Request, frozen=True, forbid_unknown_fields=True):
+    at: AwareDatetime | None = None  # default now
+
+
+class BasePackageChangeIn(Request, frozen=True, forbid_unknown_fields=True):
+    package: Code
+    at: AwareDatetime | None = None  # default now
 
 
 class AcquireIn(Request, frozen=True, forbid_unknown_fields=True):
@@ -257,6 +322,7 @@ class SubscriptionOut(msgspec.Struct, frozen=True):
     billing_day: int
     started_at: datetime
     packages: list[SubscriptionPackageOut]
+    ended_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> SubscriptionOut:
@@ -267,7 +333,13 @@ class SubscriptionOut(msgspec.Struct, frozen=True):
             billing_day=row["billing_day"],
             started_at=row["started_at"],
             packages=[SubscriptionPackageOut.from_row(p) for p in row["packages"]],
+            ended_at=row["ended_at"],
         )
+
+
+class SubscriptionPage(msgspec.Struct, frozen=True):
+    items: list[SubscriptionOut]
+    next_cursor: str | None = None
 
 
 class SessionIn(Request, frozen=True, forbid_unknown_fields=True):
@@ -362,6 +434,7 @@ JobName = Literal["recurring-prepayment", "recurring-payment", "invoice-producti
 
 class JobRunIn(Request, frozen=True, forbid_unknown_fields=True):
     as_of: AwareDatetime
+    emp_id: UUID | None = None  # only this EMP, its as_of checked against its own now
 
 
 class JobRunOut(msgspec.Struct, frozen=True):
@@ -375,6 +448,7 @@ class JobRunOut(msgspec.Struct, frozen=True):
     status: str = "finished"
     details: dict[str, Any] = msgspec.field(default_factory=dict)
     triggered_by: str | None = None
+    emp_id: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> JobRunOut:
@@ -389,6 +463,7 @@ class JobRunOut(msgspec.Struct, frozen=True):
             status=row["status"],
             details=row["details"],
             triggered_by=row["triggered_by"],
+            emp_id=None if row.get("emp_id") is None else str(row["emp_id"]),
         )
 
 

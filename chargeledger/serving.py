@@ -34,6 +34,9 @@ def api_context(
         admin_token=admin_token,
         projection_statuses=system.projection_statuses,
         run_job=system.run_job,
+        advance_test_clock=lambda emp_id, to, run_jobs, actor: system.advance_test_clock(
+            emp_id, to, run_jobs=run_jobs, actor=actor
+        ),
         database_url=database_url,
         chain_key=system.chain_key,
         session_batcher=SessionBatcher(system.services, trust_cache=only_writer),

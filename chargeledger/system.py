@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from apscheduler.schedulers.base import BaseScheduler
 from eventsourcing.utils import get_topic
@@ -43,6 +44,7 @@ from projections.webhook_outbox import PostgresWebhookOutbox
 from projections.webhooks import WebhooksProjection
 from scheduler.leadership import Leadership
 from scheduler.schedule import build_scheduler
+from scheduler.test_clocks import advance_test_clock
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +83,33 @@ class System:
         """Wait until every asynchronous read model has applied everything recorded so far."""
         return self.progress.wait_for(self.head(), timeout)
 
-    def run_job(self, name: str, as_of: datetime, triggered_by: str) -> JobRun:
-        """Run a batch job on up-to-date work lists, and return once its effects are readable."""
+    def run_job(self, name: str, as_of: datetime, triggered_by: str, emp_id: UUID | None = None) -> JobRun:
+        """Run a batch job (over one EMP, or every EMP on the real clock) on up-to-date work
+        lists, and return once its effects are readable."""
         self.catch_up()
-        run = run_job(name, as_of, self.services, self.billing_queries, self.pool, triggered_by=triggered_by)
+        run = run_job(
+            name,
+            as_of,
+            self.services,
+            self.billing_queries,
+            self.pool,
+            triggered_by=triggered_by,
+            emp_id=emp_id,
+        )
         self.catch_up()
         return run
+
+    def advance_test_clock(
+        self, emp_id: UUID, to: datetime, *, run_jobs: bool, actor: str
+    ) -> tuple[datetime, list[JobRun]]:
+        return advance_test_clock(
+            self.services,
+            emp_id,
+            to,
+            run_jobs=run_jobs,
+            run_job=lambda job, as_of, emp: self.run_job(job, as_of, actor, emp),
+            actor=actor,
+        )
 
     def start_projections(self) -> None:
         """Run every asynchronous projection in this process, each in a runner of its own, all

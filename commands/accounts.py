@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands.application import position_of
 from commands.messages import (
+    ChangeEmp,
     RegisterCustomer,
     RegisterEmp,
     RemovePaymentCard,
@@ -22,10 +23,23 @@ def register_emp(cmd: RegisterEmp, services: Services) -> Outcome:
         auto_top_up_threshold_minor=cmd.auto_top_up_threshold_minor,
         auto_top_up_amount_minor=cmd.auto_top_up_amount_minor,
         vat_rate_bp=cmd.vat_rate_bp,
-        occurred_at=services.clock.now(),
+        time_zone=cmd.time_zone,
+        test_clock_now=cmd.test_clock_now,
+        occurred_at=cmd.test_clock_now or services.clock.now(),
         caused_by=cmd.actor,
     )
     return Outcome(emp.id, position_of(services.ledger.save(emp)))
+
+
+def change_emp(cmd: ChangeEmp, services: Services) -> Outcome:
+    def attempt() -> Outcome:
+        emp = services.ledger.get_emp(cmd.emp_id)
+        emp.change(cmd.changes, occurred_at=services.now_for(cmd.emp_id), caused_by=cmd.actor)
+        return Outcome(
+            emp.id, position_of(services.ledger.save(emp)) if emp.pending_events else None, created=False
+        )
+
+    return retrying(attempt)
 
 
 def register_customer(cmd: RegisterCustomer, services: Services) -> Outcome:
@@ -48,7 +62,7 @@ def register_customer(cmd: RegisterCustomer, services: Services) -> Outcome:
             external_ref=cmd.external_ref,
             auto_top_up_threshold_minor=emp.auto_top_up_threshold_minor,
             auto_top_up_amount_minor=emp.auto_top_up_amount_minor,
-            occurred_at=services.clock.now(),
+            occurred_at=services.now_for(emp.id),
             caused_by=cmd.actor,
         )
         return Outcome(customer.id, position_of(ledger.save(customer)))
@@ -77,7 +91,7 @@ def store_payment_card(cmd: StorePaymentCard, services: Services) -> Outcome:
 
     def attempt() -> Outcome:
         customer = ledger.get_customer(cmd.customer_id, cmd.emp_id)
-        customer.store_payment_card(cmd.card, occurred_at=services.clock.now(), caused_by=cmd.actor)
+        customer.store_payment_card(cmd.card, occurred_at=services.now_for(cmd.emp_id), caused_by=cmd.actor)
         return Outcome(customer.id, position_of(ledger.save(customer)), created=False)
 
     return retrying(attempt)
@@ -95,7 +109,7 @@ def verify_card(services: Services, card: PaymentCard) -> None:
 def remove_payment_card(cmd: RemovePaymentCard, services: Services) -> Outcome:
     def attempt() -> Outcome:
         customer = services.ledger.get_customer(cmd.customer_id, cmd.emp_id)
-        customer.remove_payment_card(occurred_at=services.clock.now(), caused_by=cmd.actor)
+        customer.remove_payment_card(occurred_at=services.now_for(cmd.emp_id), caused_by=cmd.actor)
         return Outcome(customer.id, position_of(services.ledger.save(customer)), created=False)
 
     return retrying(attempt)
@@ -104,7 +118,7 @@ def remove_payment_card(cmd: RemovePaymentCard, services: Services) -> Outcome:
 def set_auto_top_up(cmd: SetAutoTopUp, services: Services) -> Outcome:
     def attempt() -> Outcome:
         customer = services.ledger.get_customer(cmd.customer_id, cmd.emp_id)
-        now = services.clock.now()
+        now = services.now_for(cmd.emp_id)
         if cmd.enabled:
             customer.give_auto_top_up_consent(
                 threshold_minor=cmd.threshold_minor,

@@ -23,7 +23,7 @@ def record_adjustment(cmd: RecordAdjustment, services: Services) -> BalanceChang
             adjustment_id,
             amount_minor=cmd.amount_minor,
             reason=cmd.reason,
-            occurred_at=services.clock.now(),
+            occurred_at=services.now_for(cmd.emp_id),
             caused_by=cmd.actor,
         )
         position = position_of(services.ledger.save(customer))

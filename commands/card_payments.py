@@ -30,7 +30,9 @@ def request_card_payment(
         if ledger.find_card_payment(payment_id) is not None:
             return False
         customer = ledger.get_customer(customer_id, emp_id)
-        customer.request_card_payment(payment_id, charge, occurred_at=services.clock.now(), caused_by=actor)
+        customer.request_card_payment(
+            payment_id, charge, occurred_at=services.now_for(emp_id), caused_by=actor
+        )
         guard = CardPayment(id=payment_id, emp_id=emp_id, customer_id=customer.id, purpose=charge.purpose)
         ledger.save(customer, guard)
         return True
@@ -67,7 +69,7 @@ def complete_card_payment(cmd: CompleteCardPayment, services: Services) -> Payme
         if not current.is_pending(cmd.payment_id):
             return recorded_outcome(services, cmd.payment_id)
         charge = current.pending_payment(cmd.payment_id).charge
-        now = services.clock.now()
+        now = services.now_for(customer.emp_id)
         changed: list[Any] = [current]
         if result.approved:
             current.settle_card_payment(
@@ -108,6 +110,10 @@ def _acquire_purchased_package(
 ) -> Subscription:
     subscription = services.ledger.get_subscription(charge.subscription_id, emp_id)
     subscription.record_acquisition(
-        charge.terms, occurred_at=now, caused_by=actor, instance_id=charge.package_instance_id
+        charge.terms,
+        zone=services.ledger.get_emp(emp_id).zone,
+        occurred_at=now,
+        caused_by=actor,
+        instance_id=charge.package_instance_id,
     )
     return subscription

@@ -29,7 +29,7 @@ def define_package(cmd: DefinePackage, services: Services) -> Outcome:
         package = Package.define(
             emp_id=cmd.emp_id,
             code=cmd.code,
-            occurred_at=services.clock.now(),
+            occurred_at=services.now_for(cmd.emp_id),
             caused_by=cmd.actor,
             **fields,
         )

@@ -11,6 +11,7 @@ from commands.unit_of_work import Outcome, Services
 
 HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
     messages.RegisterEmp: accounts.register_emp,
+    messages.ChangeEmp: accounts.change_emp,
     messages.RegisterCustomer: accounts.register_customer,
     messages.StorePaymentCard: accounts.store_payment_card,
     messages.RemovePaymentCard: accounts.remove_payment_card,
@@ -19,6 +20,8 @@ HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
     messages.StartSubscription: subscriptions.start_subscription,
     messages.PurchasePackage: subscriptions.purchase_package,
     messages.CancelPackage: subscriptions.cancel_package,
+    messages.EndSubscription: subscriptions.end_subscription,
+    messages.ChangeBasePackage: subscriptions.change_base_package,
     messages.RecordSession: sessions.record_session,
     messages.TopUpBalance: top_ups.top_up_balance,
     messages.Register: registration.register,

@@ -37,19 +37,20 @@ def _issue_next(
 ) -> bool:
     ledger = services.ledger
     subscription = ledger.get_subscription(subscription_id, emp_id)
-    periods = subscription.completed_billing_periods(as_of)
+    emp = ledger.get_emp(emp_id)
+    periods = subscription.completed_billing_periods(as_of, emp.zone)
     if not periods:
         return False
     period = periods[0]
     customer = ledger.get_customer(subscription.customer_id, emp_id)
-    emp = ledger.get_emp(emp_id)
     numbering = ledger.find_invoice_numbering(emp_id) or InvoiceNumbering(emp_id=emp_id)
     invoice_id = Invoice.create_id(subscription.id, period.index)
     # Read after the customer: a session recorded since is not on this list, and then the
     # invoice's save fails on the customer's version and is tried again with it.
     sessions = session_lines(queries.uninvoiced_sessions(customer.id, period.end), period.end)
-    lines = package_lines(list(subscription.packages.values()), period, subscription.billing_day) + sessions
-    now = services.clock.now()
+    packages = list(subscription.packages.values())
+    lines = package_lines(packages, period, subscription.billing_day, emp.zone) + sessions
+    now = services.now_for(emp_id)
     invoice = Invoice.issue(
         emp_id=emp_id,
         customer_id=customer.id,

@@ -1,16 +1,20 @@
-"""The batch jobs by name, run over every EMP up to an `as_of` instant, each run recorded.
+"""The batch jobs by name, run up to an `as_of` instant over one EMP or over every EMP on the
+real clock (an EMP on a test clock is billed when its clock moves), each run recorded.
 
 Jobs have catch-up semantics (everything due up to `as_of`, so a missed night is made up)
-and are idempotent per item, so a repeated or concurrent run changes nothing twice."""
+and are idempotent per item, so a repeated or concurrent run changes nothing twice. Nothing
+is billed before it is due: an `as_of` after the present (the EMP's, or the real one) is
+refused."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -20,6 +24,7 @@ from commands.invoice_production import invoice_completed_periods
 from commands.recurring_payment import pay_due_debits
 from commands.recurring_prepayment import debit_due_periods
 from commands.unit_of_work import Services
+from domain.errors import InvalidPeriod
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +36,28 @@ class JobResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+class Scope:
+    """The EMPs a run covers: one (`emp_id`), or every one on the real clock."""
+
+    def __init__(self, services: Services, emp_id: UUID | None = None) -> None:
+        self.services = services
+        self.emp_id = emp_id
+
+    def __call__(self, pairs: Iterable[tuple[UUID, UUID]]) -> Iterator[tuple[UUID, UUID]]:
+        """The (emp_id, id) pairs of the work list in scope, as the work list gives them."""
+        for pair in pairs:
+            if pair[0] == self.emp_id or (self.emp_id is None and not self.services.on_test_clock(pair[0])):
+                yield pair
+
+    def now(self) -> datetime:
+        return self.services.clock.now() if self.emp_id is None else self.services.now_for(self.emp_id)
+
+
 def recurring_prepayment(
-    services: Services, queries: BillingQueries, as_of: datetime, actor: str
+    services: Services, queries: BillingQueries, as_of: datetime, actor: str, scope: Scope
 ) -> JobResult:
     result = JobResult()
-    for emp_id, subscription_id in queries.prepaid_subscriptions_with_recurring_packages():
+    for emp_id, subscription_id in scope(queries.prepaid_subscriptions_with_recurring_packages()):
         try:
             result.processed += debit_due_periods(services, emp_id, subscription_id, as_of, actor)
         except Exception:
@@ -44,9 +66,11 @@ def recurring_prepayment(
     return result
 
 
-def recurring_payment(services: Services, queries: BillingQueries, as_of: datetime, actor: str) -> JobResult:
+def recurring_payment(
+    services: Services, queries: BillingQueries, as_of: datetime, actor: str, scope: Scope
+) -> JobResult:
     result = JobResult(details={"declined": 0})
-    for emp_id, customer_id in queries.customers_with_unpaid_debits(as_of):
+    for emp_id, customer_id in scope(queries.customers_with_unpaid_debits(as_of)):
         try:
             tally = pay_due_debits(services, emp_id, customer_id, as_of, actor)
         except Exception:
@@ -58,9 +82,11 @@ def recurring_payment(services: Services, queries: BillingQueries, as_of: dateti
     return result
 
 
-def invoice_production(services: Services, queries: BillingQueries, as_of: datetime, actor: str) -> JobResult:
+def invoice_production(
+    services: Services, queries: BillingQueries, as_of: datetime, actor: str, scope: Scope
+) -> JobResult:
     result = JobResult()
-    for emp_id, subscription_id in queries.postpaid_subscriptions():
+    for emp_id, subscription_id in scope(queries.postpaid_subscriptions()):
         try:
             result.processed += invoice_completed_periods(
                 services, queries, emp_id, subscription_id, as_of, actor
@@ -71,7 +97,7 @@ def invoice_production(services: Services, queries: BillingQueries, as_of: datet
     return result
 
 
-JOBS: dict[str, Callable[[Services, BillingQueries, datetime, str], JobResult]] = {
+JOBS: dict[str, Callable[[Services, BillingQueries, datetime, str, Scope], JobResult]] = {
     "recurring-prepayment": recurring_prepayment,
     "recurring-payment": recurring_payment,
     "invoice-production": invoice_production,
@@ -88,6 +114,7 @@ class JobRun:
     processed: int
     failures: int
     details: dict[str, Any]
+    emp_id: uuid.UUID | None = None
 
 
 def run_job(
@@ -98,19 +125,30 @@ def run_job(
     pool: ConnectionPool,
     *,
     triggered_by: str,
+    emp_id: uuid.UUID | None = None,
 ) -> JobRun:
     """Run one job and record the run (job, as_of, started, finished, counts, failures)."""
+    scope = Scope(services, emp_id)
+    if emp_id is not None:
+        services.ledger.get_emp(emp_id)  # not-found for an unknown EMP
+    now = scope.now()
+    if as_of > now:
+        raise InvalidPeriod(
+            f"as_of: {as_of.isoformat()} is after the present ({now.isoformat()}): nothing is billed"
+            " before it is due; move an EMP's test clock to bill ahead",
+            field="as_of",
+        )
     run_id = uuid.uuid4()
     started = services.clock.now()
     with pool.connection() as conn:
         conn.execute(
-            "INSERT INTO job_runs (id, job, as_of, started_at, triggered_by, status)"
-            " VALUES (%s, %s, %s, %s, %s, 'running')",
-            (run_id, name, as_of, started, triggered_by),
+            "INSERT INTO job_runs (id, job, as_of, started_at, triggered_by, status, emp_id)"
+            " VALUES (%s, %s, %s, %s, %s, 'running', %s)",
+            (run_id, name, as_of, started, triggered_by, emp_id),
         )
     actor = f"job:{name}:{run_id}"
     try:
-        result = JOBS[name](services, queries, as_of, actor)
+        result = JOBS[name](services, queries, as_of, actor, scope)
     except BaseException:
         with pool.connection() as conn:
             conn.execute(
@@ -134,4 +172,6 @@ def run_job(
             "failures": result.failures,
         },
     )
-    return JobRun(run_id, name, as_of, started, finished, result.processed, result.failures, result.details)
+    return JobRun(
+        run_id, name, as_of, started, finished, result.processed, result.failures, result.details, emp_id
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from domain.aggregates import PaymentCard
@@ -17,6 +18,15 @@ class RegisterEmp:
     auto_top_up_amount_minor: int
     actor: str
     vat_rate_bp: int = 0
+    time_zone: str = "UTC"
+    test_clock_now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChangeEmp:
+    emp_id: UUID
+    changes: dict[str, Any]  # setting -> new value (Emp.CHANGEABLE)
+    actor: str
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,24 @@ class StartSubscription:
     customer_id: UUID
     base_package: str
     billing_day: int | None
+    actor: str
+    started_at: datetime | None = None  # default: now; earlier periods are then caught up
+
+
+@dataclass(frozen=True)
+class EndSubscription:
+    emp_id: UUID
+    subscription_id: UUID
+    at: datetime | None  # default: now
+    actor: str
+
+
+@dataclass(frozen=True)
+class ChangeBasePackage:
+    emp_id: UUID
+    subscription_id: UUID
+    package: str
+    at: datetime | None  # default: now
     actor: str
 
 

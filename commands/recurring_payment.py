@@ -60,7 +60,7 @@ def _pay(
     guard = ledger.find_card_payment(attempt_id)
     if guard is not None and guard.outcome is not None:
         return "done"  # this window's attempt was made already
-    now = services.clock.now()
+    now = services.now_for(emp_id)
     if guard is None:
         if customer.settle_debit_from_balance(debit_id, occurred_at=now, caused_by=actor):
             ledger.save(customer)

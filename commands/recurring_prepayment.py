@@ -17,19 +17,20 @@ def debit_due_periods(
 
     def attempt() -> int:
         subscription = ledger.get_subscription(subscription_id, emp_id)
-        due = subscription.due_renewals(as_of)
+        zone = ledger.get_emp(emp_id).zone
+        due = subscription.due_renewals(as_of, zone)
         if not due:
             return 0
         customer = ledger.get_customer(subscription.customer_id, emp_id)
-        now = services.clock.now()
-        for package, period in due:
+        now = services.now_for(emp_id)
+        for package, period, price_minor in due:
             debit_id = uuid5(UUID(package["id"]), f"period:{period.index}")
             customer.post_recurring_debit(
                 debit_id=debit_id,
                 subscription_id=subscription.id,
                 package_instance_id=UUID(package["id"]),
                 package_code=package["code"],
-                amount_minor=package["price_minor"],
+                amount_minor=price_minor,
                 period_start=period.start,
                 period_end=period.end,
                 occurred_at=period.start,

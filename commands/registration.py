@@ -21,7 +21,7 @@ def register(cmd: Register, services: Services) -> Registered:
     base = ledger.package_terms(cmd.emp_id, cmd.base_package) if cmd.base_package else None
     if cmd.card is not None:
         verify_card(services, cmd.card)
-    now = services.clock.now()
+    now = services.now_for(cmd.emp_id)
     customer = Customer(
         emp_id=emp.id,
         name=cmd.name,
@@ -49,6 +49,7 @@ def register(cmd: Register, services: Services) -> Registered:
             tariff=cmd.account_type,
             base=base,
             billing_day=None,
+            zone=emp.zone,
             occurred_at=now,
             caused_by=cmd.actor,
         )

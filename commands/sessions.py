@@ -62,11 +62,11 @@ def record_sessions(
     `trust_cache`: charge the customers as this process last saved them, without reading
     newer events first (right where this process is the only writer; where several are, a
     stale copy costs a failed save)."""
-    now = services.clock.now()
+    nows = {emp_id: services.now_for(emp_id) for emp_id in {cmd.emp_id for cmd in commands}}
     answers: list[SessionAnswer | None] = [None] * len(commands)
     for n, cmd in enumerate(commands):
         try:
-            check_session(cmd, now)
+            check_session(cmd, nows[cmd.emp_id])
         except DomainError as refused:
             answers[n] = refused
     as_cached = trust_cache
@@ -76,7 +76,7 @@ def record_sessions(
             break
         round_ = _one_per_session_id(commands, todo)
         try:
-            _record_round(commands, round_, answers, services, now, as_cached=as_cached)
+            _record_round(commands, round_, answers, services, nows, as_cached=as_cached)
         except IntegrityError:
             if as_cached:  # most likely a copy another process overtook: once more, afresh
                 as_cached = False
@@ -107,7 +107,7 @@ def _record_round(
     round_: list[int],
     answers: list[SessionAnswer | None],
     services: Services,
-    now: datetime,
+    nows: dict[UUID, datetime],
     *,
     as_cached: bool,
 ) -> None:
@@ -134,7 +134,7 @@ def _record_round(
             energy_wh=cmd.energy_wh,
             cost_minor=cmd.cost_minor,
             location=cmd.location,
-            now=now,
+            now=nows[cmd.emp_id],
             caused_by=cmd.actor,
         )
         changed.append(

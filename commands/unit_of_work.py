@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -60,9 +61,26 @@ class PaymentCompleted(Outcome):
 
 @dataclass
 class Services:
+    """`clock` is the real clock (recording times, workers); an EMP's business "now" is
+    `now_for(emp_id)`: its test clock, if it was created with one, else the real clock."""
+
     ledger: Ledger
     gateway: PaymentGateway
     clock: Clock
+    _on_real_clock: set[UUID] = field(default_factory=set)
+
+    def on_test_clock(self, emp_id: UUID) -> bool:
+        self.now_for(emp_id)
+        return emp_id not in self._on_real_clock
+
+    def now_for(self, emp_id: UUID) -> datetime:
+        if emp_id in self._on_real_clock:
+            return self.clock.now()
+        test_clock_now = self.ledger.get_emp(emp_id).test_clock_now
+        if test_clock_now is None:
+            self._on_real_clock.add(emp_id)  # an EMP never gets a test clock later
+            return self.clock.now()
+        return test_clock_now
 
 
 def retrying(attempt: Callable[[], T]) -> T:

@@ -1,21 +1,72 @@
-"""Calendar periods. Months are calendar months in UTC; a period that starts on day 29-31
-renews on the last day of shorter months and returns to its own day after."""
+"""Calendar periods in an EMP's time zone: months are calendar months there, a period runs from
+local midnight to local midnight (across DST changes too), and a period on day 29-31 renews on
+the last day of shorter months and returns to its own day after.
+
+A period follows from where the one before ended, so a new time zone applies from each
+subscription's next period: the period then ends at the next local midnight of its day at
+least a day after its start."""
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from domain.errors import ValidationFailed
+
+DEFAULT_TIME_ZONE = "UTC"
 
 
-def add_months(anchor: datetime, months: int, day: int | None = None) -> datetime:
-    """`anchor` moved by whole months, keeping `day` (default: the anchor's), clamped to the
-    month's last day, at the anchor's time of day."""
-    wanted = anchor.day if day is None else day
-    index = anchor.year * 12 + (anchor.month - 1) + months
+@lru_cache(maxsize=512)
+def zone_of(name: str, field: str = "time_zone") -> ZoneInfo:
+    """The IANA time zone of that name; ValidationFailed naming `field` for an unknown one."""
+    if name not in _known_zones():
+        raise ValidationFailed(
+            f"{field}: unknown IANA time zone {name!r} (e.g. Europe/Helsinki)", field=field
+        )
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(f"{field}: unknown IANA time zone {name!r}", field=field) from None
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones()) | {"UTC"}
+
+
+def local_date(instant: datetime, zone: ZoneInfo) -> date:
+    return instant.astimezone(zone).date()
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The instant (in UTC) the local day begins. Where a DST change skips midnight, the day
+    begins at the first local instant after it."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def day_start(instant: datetime, zone: ZoneInfo) -> datetime:
+    """Local midnight of the day `instant` falls on."""
+    return local_midnight(local_date(instant, zone), zone)
+
+
+def add_months(day: date, months: int, day_of_month: int | None = None) -> date:
+    """`day` moved by whole months, on `day_of_month` (default: its own), clamped to the
+    month's last day."""
+    wanted = day.day if day_of_month is None else day_of_month
+    index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
-    return anchor.replace(year=year, month=month + 1, day=min(wanted, last))
+    return date(year, month + 1, min(wanted, last))
+
+
+def next_date_on(day: date, day_of_month: int) -> date:
+    """The first date after `day` that falls on `day_of_month` (clamped in short months)."""
+    candidate = add_months(day.replace(day=1), 0, day_of_month)
+    return candidate if candidate > day else add_months(day.replace(day=1), 1, day_of_month)
 
 
 @dataclass(frozen=True)
@@ -23,63 +74,56 @@ class Period:
     index: int
     start: datetime
     end: datetime
+    days: int  # local calendar days from the start's to the end's
 
-    @property
-    def days(self) -> int:
-        return (self.end.date() - self.start.date()).days
-
-
-def renewal_period(acquired_at: datetime, index: int) -> Period:
-    """The index-th period of a recurring prepaid package: renewals on the anniversary."""
-    return Period(index, add_months(acquired_at, index), add_months(acquired_at, index + 1))
+    def ending_at(self, end: datetime, zone: ZoneInfo) -> Period:
+        """The period cut short at `end` (an ended subscription's last period)."""
+        return period_between(self.index, self.start, end, zone)
 
 
-def renewal_periods_started_by(acquired_at: datetime, first_index: int, as_of: datetime) -> list[Period]:
-    periods = []
-    index = first_index
-    while (period := renewal_period(acquired_at, index)).start <= as_of:
-        periods.append(period)
-        index += 1
-    return periods
+def period_between(index: int, start: datetime, end: datetime, zone: ZoneInfo) -> Period:
+    return Period(index, start, end, (local_date(end, zone) - local_date(start, zone)).days)
 
 
-def midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
+def next_period(index: int, start: datetime, day_of_month: int, zone: ZoneInfo) -> Period:
+    """The period that begins at `start` and ends at the local midnight of the next date on
+    `day_of_month`: the first date after the start's own for a first period (which may be
+    short), else the first date a day or more after the start (a period that began under
+    another time zone keeps its length)."""
+    anchor = local_date(start, zone) if index == 0 else local_date(start + timedelta(days=1), zone)
+    return period_between(index, start, local_midnight(next_date_on(anchor, day_of_month), zone), zone)
 
 
-def first_billing_date(started_at: datetime, billing_day: int) -> datetime:
-    """The first date with the billing day strictly after the start day (midnight UTC)."""
-    start = midnight(started_at.astimezone(UTC).date())
-    candidate = add_months(start.replace(day=1), 0, billing_day)
-    if candidate <= start:
-        candidate = add_months(start.replace(day=1), 1, billing_day)
-    return candidate
+def periods_from(index: int, start: datetime, day_of_month: int, zone: ZoneInfo) -> Iterator[Period]:
+    """Periods one after another from `start` (the `index`-th period's start)."""
+    while True:
+        period = next_period(index, start, day_of_month, zone)
+        yield period
+        index, start = index + 1, period.end
 
 
-def billing_period(started_at: datetime, billing_day: int, index: int) -> Period:
-    """Postpaid: the first period runs from the start day to the first billing date, then
-    month by month on the billing day."""
-    first_end = first_billing_date(started_at, billing_day)
-    if index == 0:
-        return Period(0, midnight(started_at.astimezone(UTC).date()), first_end)
-    start = add_months(first_end.replace(day=1), index - 1, billing_day)
-    return Period(index, start, add_months(first_end.replace(day=1), index, billing_day))
+def billing_period(started_at: datetime, billing_day: int, index: int, zone: ZoneInfo) -> Period:
+    """A postpaid subscription's `index`-th period: the first runs from its start day to the
+    first billing date, then month by month on the billing day."""
+    for period in periods_from(0, day_start(started_at, zone), billing_day, zone):
+        if period.index == index:
+            return period
+    raise AssertionError("unreachable")
 
 
-def nominal_days(period: Period, billing_day: int) -> int:
-    """Days of the full month a period stands for: a short first period is prorated against
-    the month ending on its end date."""
-    month_before = add_months(period.end.replace(day=1), -1, billing_day)
-    return (period.end.date() - month_before.date()).days
+def nominal_days(period: Period, day_of_month: int, zone: ZoneInfo) -> int:
+    """Days of the full month a period stands for: the month ending on its end date."""
+    end = local_date(period.end, zone)
+    return (end - add_months(end.replace(day=1), -1, day_of_month)).days
 
 
-def overlap_days(period: Period, active_from: datetime, active_until: datetime | None) -> int:
-    """Whole days of the period on which something was active (a day counts if it was active
-    at any moment of it)."""
-    first = max(period.start.date(), active_from.astimezone(UTC).date())
-    end_exclusive = period.end.date()
+def overlap_days(period: Period, active_from: datetime, active_until: datetime | None, zone: ZoneInfo) -> int:
+    """Local days of the period on which something was active (a day counts if it was active
+    at any moment of it; `active_until` is exclusive)."""
+    first = max(local_date(period.start, zone), local_date(active_from, zone))
+    end_exclusive = local_date(period.end, zone)
     if active_until is not None:
-        until = active_until.astimezone(UTC)
+        until = active_until.astimezone(zone)
         last_day = until.date() if until.time() != time(0) else until.date() - timedelta(days=1)
         end_exclusive = min(end_exclusive, last_day + timedelta(days=1))
     return max((end_exclusive - first).days, 0)

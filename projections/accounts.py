@@ -35,6 +35,8 @@ class AccountsBatch:
                 "auto_top_up_threshold_minor": "bigint",
                 "auto_top_up_amount_minor": "bigint",
                 "created_at": "timestamptz",
+                "time_zone": "text",
+                "test_clock_now": "timestamptz",
             },
             key=["id"],
         )
@@ -155,8 +157,23 @@ def _emp_registered(e: Emp.Registered, batch: AccountsBatch) -> None:
             "auto_top_up_threshold_minor": e.auto_top_up_threshold_minor,
             "auto_top_up_amount_minor": e.auto_top_up_amount_minor,
             "created_at": e.timestamp,
+            "time_zone": e.time_zone,
+            "test_clock_now": e.test_clock_now,
         }
     )
+
+
+EMP_COLUMNS = ("name", "time_zone", "auto_top_up_threshold_minor", "auto_top_up_amount_minor")
+
+
+def _emp_changed(e: Emp.Changed, batch: AccountsBatch) -> None:
+    changed = {name: value for name, value in e.changes.items() if name in EMP_COLUMNS}
+    if changed:
+        batch.emps.change((e.originator_id,), **changed)
+
+
+def _test_clock_advanced(e: Emp.TestClockAdvanced, batch: AccountsBatch) -> None:
+    batch.emps.change((e.originator_id,), test_clock_now=e.now)
 
 
 def _customer_registered(e: Customer.Registered, batch: AccountsBatch) -> None:
@@ -259,6 +276,8 @@ def _other_customer_event(e: Customer.Event, batch: AccountsBatch) -> None:
 # Most specific first: the first class an event is an instance of handles it.
 HANDLERS: dict[type, Handler] = {
     Emp.Registered: _emp_registered,
+    Emp.Changed: _emp_changed,
+    Emp.TestClockAdvanced: _test_clock_advanced,
     Customer.Registered: _customer_registered,
     Customer.PaymentCardStored: _card_stored,
     Customer.PaymentCardRemoved: _card_removed,

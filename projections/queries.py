@@ -91,25 +91,48 @@ def package_by_code(pool: ConnectionPool, emp_id: UUID, code: str) -> dict[str, 
         return cur.fetchone()
 
 
+SUBSCRIPTION_COLUMNS = "id, customer_id, tariff, billing_day, started_at, ended_at"
+
+
 def subscription(pool: ConnectionPool, emp_id: UUID, subscription_id: UUID) -> dict[str, Any] | None:
     """A subscription with its packages (oldest first) under the key "packages"."""
     with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
-            "SELECT id, customer_id, tariff, billing_day, started_at FROM subscriptions"
-            " WHERE id = %s AND emp_id = %s",
+            f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = %s AND emp_id = %s",
             (subscription_id, emp_id),
         )
         found = cur.fetchone()
         if found is None:
             return None
-        cur.execute(
-            "SELECT id, code, kind, recurring, payment, price_minor, acquired_at, status,"
-            " cancelled_at FROM subscription_packages WHERE subscription_id = %s"
-            " ORDER BY acquired_at, id",
-            (subscription_id,),
-        )
-        found["packages"] = cur.fetchall()
+        found["packages"] = _packages_of(cur, [found["id"]])[found["id"]]
         return found
+
+
+def customer_subscriptions(pool: ConnectionPool, emp_id: UUID, customer_id: UUID) -> list[dict[str, Any]]:
+    """A customer's subscriptions, oldest first, each with its packages."""
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE customer_id = %s AND emp_id = %s"
+            " ORDER BY started_at, id",
+            (customer_id, emp_id),
+        )
+        found = cur.fetchall()
+        packages = _packages_of(cur, [row["id"] for row in found])
+        for row in found:
+            row["packages"] = packages[row["id"]]
+        return found
+
+
+def _packages_of(cur: Any, subscription_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
+    cur.execute(
+        "SELECT subscription_id, id, code, kind, recurring, payment, price_minor, acquired_at, status,"
+        " cancelled_at FROM subscription_packages WHERE subscription_id = ANY(%s) ORDER BY acquired_at, id",
+        (subscription_ids,),
+    )
+    packages: dict[UUID, list[dict[str, Any]]] = {subscription_id: [] for subscription_id in subscription_ids}
+    for row in cur.fetchall():
+        packages[row.pop("subscription_id")].append(row)
+    return packages
 
 
 def subscription_package(
@@ -187,7 +210,9 @@ def job_runs_page(
     pool: ConnectionPool, *, limit: int, before: tuple[str, str] | None
 ) -> list[dict[str, Any]]:
     """Job runs, newest first; `before` is (started_at, id) of the last one seen."""
-    columns = "id, job, as_of, started_at, finished_at, triggered_by, status, processed, failures, details"
+    columns = (
+        "id, job, as_of, started_at, finished_at, triggered_by, status, processed, failures, details, emp_id"
+    )
     with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         if before is None:
             cur.execute(

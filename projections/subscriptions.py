@@ -21,6 +21,8 @@ class SubscriptionsProjection(AsyncProjection):
         Subscription.Started.TOPIC,
         Subscription.PackageAcquired.TOPIC,
         Subscription.PackageCancelled.TOPIC,
+        Subscription.Ended.TOPIC,
+        Subscription.BasePackageChanged.TOPIC,
         Invoice.Issued.TOPIC,
     )
     tables = ("packages", "subscription_packages", "subscriptions", "invoices")
@@ -84,6 +86,17 @@ class SubscriptionsProjection(AsyncProjection):
         cursor.execute(
             "UPDATE subscription_packages SET status = 'cancelled', cancelled_at = %s WHERE id = %s",
             (e.occurred_at, e.package_instance_id),
+        )
+
+    @apply_event.register
+    def _(self, e: Subscription.Ended, cursor: Cursor[Any]) -> None:
+        cursor.execute("UPDATE subscriptions SET ended_at = %s WHERE id = %s", (e.ended_at, e.originator_id))
+
+    @apply_event.register
+    def _(self, e: Subscription.BasePackageChanged, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "UPDATE subscription_packages SET status = 'replaced', cancelled_at = %s WHERE id = %s",
+            (e.changed_at, e.from_instance_id),
         )
 
     @apply_event.register

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -75,3 +75,20 @@ def build_scheduler(
             replace_existing=True,
         )
     return scheduler
+
+
+def scheduled_instants(
+    schedules: Mapping[str, str], after: datetime, until: datetime
+) -> list[tuple[datetime, str]]:
+    """Every (instant, job) the cron schedules fire at after `after` and up to `until`, in
+    time order (jobs due at one instant in the order the schedules name them)."""
+    fired: list[tuple[datetime, int, str]] = []
+    for order, (job, crontab) in enumerate(schedules.items()):
+        trigger = CronTrigger.from_crontab(crontab, timezone=UTC)
+        previous: datetime | None = None
+        moment = after
+        while (next_fire := trigger.get_next_fire_time(previous, moment)) is not None and next_fire <= until:
+            if next_fire > after:
+                fired.append((next_fire.astimezone(UTC), order, job))
+            previous, moment = next_fire, next_fire + timedelta(microseconds=1)
+    return [(instant, job) for instant, _, job in sorted(fired)]

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -198,8 +198,24 @@ class Tenant:
             client.close()
 
 
-def make_tenant(served: ServedApp, admin: httpx.Client, currency: str = "EUR") -> Tenant:
-    response = admin.post("/v1/emps", json={"name": f"EMP {uuid.uuid4().hex[:6]}", "currency": currency})
+def make_tenant(
+    served: ServedApp,
+    admin: httpx.Client,
+    currency: str = "EUR",
+    *,
+    test_clock: datetime | None = None,
+    time_zone: str = "UTC",
+) -> Tenant:
+    """An EMP with a key per role; on a test clock at `test_clock` if given (its jobs then run
+    when the clock is moved, see `advance`)."""
+    body: dict[str, Any] = {
+        "name": f"EMP {uuid.uuid4().hex[:6]}",
+        "currency": currency,
+        "time_zone": time_zone,
+    }
+    if test_clock is not None:
+        body["test_clock"] = {"now": test_clock.isoformat()}
+    response = admin.post("/v1/emps", json=body)
     assert response.status_code == 201, response.text
     emp_id = response.json()["id"]
     keys = {}

@@ -5,20 +5,32 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, post
+from litestar import Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from api.auth import admin_only
 from api.context import ApiContext
 from api.keys import issue_key
-from api.problems import problems
-from api.schemas import ApiKeyIn, ApiKeyOut, AutoTopUpDefaults, EmpIn, EmpOut, IdempotencyKey
-from commands.messages import RegisterEmp
+from api.problems import forbidden, problems
+from api.schemas import (
+    AdvancedJobRunOut,
+    ApiKeyIn,
+    ApiKeyOut,
+    AutoTopUpDefaults,
+    EmpIn,
+    EmpOut,
+    EmpPatch,
+    IdempotencyKey,
+    TestClockAdvanceIn,
+    TestClockAdvanceOut,
+)
+from commands.messages import ChangeEmp, RegisterEmp
 from domain.aggregates.emp import (
     DEFAULT_AUTO_TOP_UP_AMOUNT_MINOR,
     DEFAULT_AUTO_TOP_UP_THRESHOLD_MINOR,
 )
+from domain.errors import NotFound
 from domain.money import check_currency
 
 
@@ -36,6 +48,8 @@ def create_emp(
     ctx: NamedDependency[ApiContext],
     idempotency_key: IdempotencyKey = None,
 ) -> EmpOut:
+    """An EMP, in its time zone (calendar months, billing days and proration days are its
+    local ones), and on a test clock if one is given."""
     check_currency(data.currency)
     defaults = data.auto_top_up or AutoTopUpDefaults(
         threshold_minor=DEFAULT_AUTO_TOP_UP_THRESHOLD_MINOR,
@@ -48,16 +62,83 @@ def create_emp(
             auto_top_up_threshold_minor=defaults.threshold_minor,
             auto_top_up_amount_minor=defaults.amount_minor,
             vat_rate_bp=data.vat_rate_bp,
+            time_zone=data.time_zone,
+            test_clock_now=None if data.test_clock is None else data.test_clock.now,
             actor=request.user.actor,
         )
     )
-    return EmpOut(
-        id=str(outcome.id),
-        name=data.name,
-        currency=data.currency,
-        auto_top_up=defaults,
-        vat_rate_bp=data.vat_rate_bp,
-    )
+    return EmpOut.of(ctx.services.ledger.get_emp(outcome.id))
+
+
+def own_emp(request: Request[Any, Any, Any], emp_id: UUID) -> None:
+    """The admin key reaches every EMP, another key only its own (another is not found)."""
+    principal = request.user
+    if not principal.is_admin and principal.emp_id != emp_id:
+        raise NotFound(f"EMP {emp_id} not found")
+
+
+@get("/v1/emps/{emp_id:uuid}", sync_to_thread=True, tags=["administration"], responses=problems(404))
+def get_emp(
+    emp_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+) -> EmpOut:
+    """Every setting of the EMP (admin key, or any key of the EMP itself)."""
+    own_emp(request, emp_id)
+    return EmpOut.of(ctx.services.ledger.get_emp(emp_id))
+
+
+@patch(
+    "/v1/emps/{emp_id:uuid}",
+    guards=[admin_only],
+    sync_to_thread=True,
+    tags=["administration"],
+    responses=problems(404, 413),
+)
+def change_emp(
+    emp_id: FromPath[UUID],
+    data: JSONBody[EmpPatch],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+) -> EmpOut:
+    """A new time zone applies from each subscription's next period; a new VAT rate to the
+    invoices issued after the change."""
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("name", data.name),
+            ("time_zone", data.time_zone),
+            ("vat_rate_bp", data.vat_rate_bp),
+        )
+        if value is not None
+    }
+    if data.auto_top_up is not None:
+        changes["auto_top_up_threshold_minor"] = data.auto_top_up.threshold_minor
+        changes["auto_top_up_amount_minor"] = data.auto_top_up.amount_minor
+    ctx.execute(ChangeEmp(emp_id, changes, request.user.actor))
+    return EmpOut.of(ctx.services.ledger.get_emp(emp_id))
+
+
+@post(
+    "/v1/emps/{emp_id:uuid}/test-clock/advance",
+    sync_to_thread=True,
+    status_code=200,
+    tags=["administration"],
+    responses=problems(404, 409, 413, 422),
+)
+def advance_test_clock(
+    emp_id: FromPath[UUID],
+    data: JSONBody[TestClockAdvanceIn],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    idempotency_key: IdempotencyKey = None,
+) -> TestClockAdvanceOut:
+    """Move the EMP's test clock forward (admin key, or the EMP's emp key); with `run_jobs`
+    (the default) each batch job runs for this EMP at every scheduled instant passed."""
+    principal = request.user
+    own_emp(request, emp_id)
+    if not (principal.is_admin or principal.role == "emp"):
+        raise forbidden("moving a test clock needs the admin key or a key with role emp")
+    now, runs = ctx.advance_test_clock(emp_id, data.to, data.run_jobs, principal.actor)
+    return TestClockAdvanceOut(now, [AdvancedJobRunOut(run.job, run.as_of, run.processed) for run in runs])
 
 
 @post(
@@ -79,4 +160,4 @@ def create_api_key(
     return ApiKeyOut(key=key, role=data.role, emp_id=str(emp_id))
 
 
-ROUTES = [create_emp, create_api_key]
+ROUTES = [create_emp, get_emp, change_emp, advance_test_clock, create_api_key]

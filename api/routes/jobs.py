@@ -31,7 +31,7 @@ def run_job(
     ctx: NamedDependency[ApiContext],
     idempotency_key: IdempotencyKey = None,
 ) -> JobRunOut:
-    run = ctx.run_job(job, data.as_of, request.user.actor)
+    run = ctx.run_job(job, data.as_of, request.user.actor, data.emp_id)
     return JobRunOut(
         job=run.job,
         as_of=run.as_of,
@@ -42,6 +42,7 @@ def run_job(
         finished_at=run.finished_at,
         details=run.details,
         triggered_by=request.user.actor,
+        emp_id=None if run.emp_id is None else str(run.emp_id),
     )
 
 

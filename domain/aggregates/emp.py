@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import ValidationFailed
+from domain.errors import InvalidPeriod, ValidationFailed
 from domain.money import check_amount, check_currency
+from domain.periods import DEFAULT_TIME_ZONE, zone_of
 
 DEFAULT_AUTO_TOP_UP_THRESHOLD_MINOR = 1000
 DEFAULT_AUTO_TOP_UP_AMOUNT_MINOR = 3000
@@ -32,6 +34,34 @@ class Emp(Aggregate):
         occurred_at: datetime
         caused_by: str
         vat_rate_bp: int = 0
+        time_zone: str = DEFAULT_TIME_ZONE
+        test_clock_now: datetime | None = None  # an EMP on a test clock: its business "now"
+
+    class Changed(Event):
+        """Settings changed (only those named; a new time zone applies from each
+        subscription's next period, a new VAT rate to invoices issued after it)."""
+
+        TOPIC = "chargeledger:Emp.Changed"
+        changes: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            for name, value in self.changes.items():
+                setattr(aggregate, name, value)
+
+    class TestClockAdvanced(Event):
+        TOPIC = "chargeledger:Emp.TestClockAdvanced"
+        now: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.test_clock_now = self.now
+
+    CHANGEABLE = (
+        "name",
+        "time_zone",
+        "vat_rate_bp",
+        "auto_top_up_threshold_minor",
+        "auto_top_up_amount_minor",
+    )
 
     @staticmethod
     def create_id(**_: Any) -> UUID:
@@ -46,14 +76,20 @@ class Emp(Aggregate):
         auto_top_up_threshold_minor: int = DEFAULT_AUTO_TOP_UP_THRESHOLD_MINOR,
         auto_top_up_amount_minor: int = DEFAULT_AUTO_TOP_UP_AMOUNT_MINOR,
         vat_rate_bp: int = 0,
+        time_zone: str = DEFAULT_TIME_ZONE,
+        test_clock_now: datetime | None = None,
         occurred_at: datetime,
         caused_by: str,
     ) -> Emp:
         check_currency(currency)
-        check_amount(auto_top_up_threshold_minor, "auto_top_up.threshold_minor", allow_zero=True)
-        check_amount(auto_top_up_amount_minor, "auto_top_up.amount_minor")
-        if not 0 <= vat_rate_bp <= 10_000:
-            raise ValidationFailed("vat_rate_bp must be from 0 to 10000", field="vat_rate_bp")
+        _check_settings(
+            {
+                "auto_top_up_threshold_minor": auto_top_up_threshold_minor,
+                "auto_top_up_amount_minor": auto_top_up_amount_minor,
+                "vat_rate_bp": vat_rate_bp,
+                "time_zone": time_zone,
+            }
+        )
         return cls(
             name=name,
             currency=currency,
@@ -62,6 +98,8 @@ class Emp(Aggregate):
             occurred_at=occurred_at,
             caused_by=caused_by,
             vat_rate_bp=vat_rate_bp,
+            time_zone=time_zone,
+            test_clock_now=test_clock_now,
         )
 
     @event(Registered)
@@ -74,6 +112,8 @@ class Emp(Aggregate):
         occurred_at: datetime,
         caused_by: str,
         vat_rate_bp: int = 0,
+        time_zone: str = DEFAULT_TIME_ZONE,
+        test_clock_now: datetime | None = None,
     ) -> None:
         self.name = name
         self.currency = currency
@@ -81,3 +121,42 @@ class Emp(Aggregate):
         self.auto_top_up_amount_minor = auto_top_up_amount_minor
         # VAT in basis points (2400 = 24 %): catalog and session amounts are gross.
         self.vat_rate_bp = vat_rate_bp
+        self.time_zone = time_zone
+        self.test_clock_now = test_clock_now
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_of(self.time_zone)
+
+    def change(self, changes: dict[str, Any], *, occurred_at: datetime, caused_by: str) -> None:
+        """Record the settings that differ from the current ones (nothing if none does)."""
+        unknown = set(changes) - set(self.CHANGEABLE)
+        if unknown:
+            raise ValueError(f"not changeable: {sorted(unknown)}")
+        _check_settings(changes)
+        changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        if changed:
+            self.trigger_event(self.Changed, changes=changed, occurred_at=occurred_at, caused_by=caused_by)
+
+    def advance_test_clock(self, to: datetime, *, occurred_at: datetime, caused_by: str) -> None:
+        """Move the test clock forward to `to` (the same instant: nothing happens)."""
+        if self.test_clock_now is None:
+            raise ValidationFailed("this EMP has no test clock: it runs on the real clock", field="to")
+        if to < self.test_clock_now:
+            raise InvalidPeriod(
+                f"to: a test clock only moves forward (it is at {self.test_clock_now.isoformat()})",
+                field="to",
+            )
+        if to > self.test_clock_now:
+            self.trigger_event(self.TestClockAdvanced, now=to, occurred_at=occurred_at, caused_by=caused_by)
+
+
+def _check_settings(settings: dict[str, Any]) -> None:
+    if "auto_top_up_threshold_minor" in settings:
+        check_amount(settings["auto_top_up_threshold_minor"], "auto_top_up.threshold_minor", allow_zero=True)
+    if "auto_top_up_amount_minor" in settings:
+        check_amount(settings["auto_top_up_amount_minor"], "auto_top_up.amount_minor")
+    if "vat_rate_bp" in settings and not 0 <= settings["vat_rate_bp"] <= 10_000:
+        raise ValidationFailed("vat_rate_bp must be from 0 to 10000", field="vat_rate_bp")
+    if "time_zone" in settings:
+        zone_of(settings["time_zone"])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
+from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
@@ -55,15 +56,17 @@ def invoice_number(sequence: int) -> str:
     return f"INV-{sequence:06d}"
 
 
-def package_lines(packages: list[dict[str, Any]], period: Period, billing_day: int) -> list[dict[str, Any]]:
-    """Each recurring postpaid package for the days it was active in the period, prorated by
-    days against the month the period stands for, half-even to the minor unit."""
+def package_lines(
+    packages: list[dict[str, Any]], period: Period, billing_day: int, zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Each recurring postpaid package for the local days it was active in the period,
+    prorated by days against the month the period stands for, half-even to the minor unit."""
     lines = []
-    of_days = nominal_days(period, billing_day)
+    of_days = nominal_days(period, billing_day, zone)
     for package in packages:
         if not (package["recurring"] and package["payment"] == "postpaid"):
             continue
-        days = overlap_days(period, package["acquired_at"], package["cancelled_at"])
+        days = overlap_days(period, package["acquired_at"], package["cancelled_at"], zone)
         if days == 0:
             continue
         amount = package["price_minor"] if days >= of_days else prorate(package["price_minor"], days, of_days)

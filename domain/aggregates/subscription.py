@@ -6,12 +6,14 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import NotFound, PackageNotAllowed, ValidationFailed
+from domain.errors import InvalidPeriod, NotFound, PackageNotAllowed, ValidationFailed
+from domain.money import prorate
 from domain.packages import PackageKind, PackageTerms, check_base_package, check_purchase
-from domain.periods import Period, billing_period, renewal_periods_started_by
+from domain.periods import Period, day_start, local_date, nominal_days, periods_from
 
 SUBSCRIPTION_NAMESPACE = uuid5(NAMESPACE_URL, "https://chargeledger.dev/subscriptions")
 
@@ -32,6 +34,7 @@ class Subscription(Aggregate):
         billing_day: int
         occurred_at: datetime
         caused_by: str
+        generation: int = 0
 
     class PackageAcquired(Event):
         TOPIC = "chargeledger:Subscription.PackageAcquired"
@@ -43,6 +46,7 @@ class Subscription(Aggregate):
         recurring: bool
         payment: str
         price_minor: int
+        renewal_day: int | None = None  # a recurring prepaid package's day of the month (local)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.packages[str(self.package_instance_id)] = {
@@ -56,8 +60,10 @@ class Subscription(Aggregate):
                 "price_minor": self.price_minor,
                 "acquired_at": self.occurred_at,
                 "status": "active",
-                "cancelled_at": None,
+                "cancelled_at": None,  # active until then (exclusive)
                 "next_period": 0,
+                "debited_until": None,  # the end of its last debited period
+                "renewal_day": self.renewal_day,
             }
 
     class PackageCancelled(Event):
@@ -80,7 +86,9 @@ class Subscription(Aggregate):
         debit_id: UUID
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.packages[str(self.package_instance_id)]["next_period"] = self.period_index + 1
+            package = aggregate.packages[str(self.package_instance_id)]
+            package["next_period"] = self.period_index + 1
+            package["debited_until"] = self.period_end
 
     class PeriodInvoiced(Event):
         """A postpaid billing period was invoiced (Invoice Production)."""
@@ -93,11 +101,39 @@ class Subscription(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.next_invoice_period = self.period_index + 1
+            aggregate.invoiced_until = self.period_end
+
+    class Ended(Event):
+        """The subscription ends at `ended_at`: recurring packages stop, a postpaid one's last
+        period runs to it."""
+
+        TOPIC = "chargeledger:Subscription.Ended"
+        ended_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.ended_at = self.ended_at
+
+    class BasePackageChanged(Event):
+        """The base package is replaced at `changed_at`: the old one is active until
+        `replaced_until` (the change day's local midnight: the day goes to the new one)."""
+
+        TOPIC = "chargeledger:Subscription.BasePackageChanged"
+        from_instance_id: UUID
+        to_instance_id: UUID
+        changed_at: datetime
+        replaced_until: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            package = aggregate.packages[str(self.from_instance_id)]
+            package["status"] = "replaced"
+            package["cancelled_at"] = self.replaced_until
 
     @staticmethod
-    def create_id(customer_id: UUID) -> UUID:
-        # One subscription per customer: its sessions then have one invoice to land on.
-        return uuid5(SUBSCRIPTION_NAMESPACE, str(customer_id))
+    def create_id(customer_id: UUID, generation: int = 0) -> UUID:
+        # One subscription at a time per customer (its sessions then have one invoice to land
+        # on); the one after an ended one is the next generation.
+        name = str(customer_id) if generation == 0 else f"{customer_id}:{generation}"
+        return uuid5(SUBSCRIPTION_NAMESPACE, name)
 
     @classmethod
     def start(
@@ -108,11 +144,14 @@ class Subscription(Aggregate):
         tariff: str,
         base: PackageTerms,
         billing_day: int | None,
+        zone: ZoneInfo,
         occurred_at: datetime,
         caused_by: str,
+        generation: int = 0,
     ) -> Subscription:
+        """`occurred_at` is when it starts (business time, possibly in the past)."""
         check_base_package(base.kind, base.payment, tariff)
-        day = occurred_at.day if billing_day is None else billing_day
+        day = local_date(occurred_at, zone).day if billing_day is None else billing_day
         if not 1 <= day <= 31:
             raise ValidationFailed("billing_day must be from 1 to 31", field="billing_day")
         subscription = cls(
@@ -122,8 +161,9 @@ class Subscription(Aggregate):
             billing_day=day,
             occurred_at=occurred_at,
             caused_by=caused_by,
+            generation=generation,
         )
-        subscription.record_acquisition(base, occurred_at=occurred_at, caused_by=caused_by)
+        subscription.record_acquisition(base, zone=zone, occurred_at=occurred_at, caused_by=caused_by)
         return subscription
 
     @event(Started)
@@ -135,32 +175,42 @@ class Subscription(Aggregate):
         billing_day: int,
         occurred_at: datetime,
         caused_by: str,
+        generation: int = 0,
     ) -> None:
         self.emp_id = emp_id
         self.customer_id = customer_id
         self.tariff = tariff
         self.billing_day = billing_day
         self.started_at = occurred_at
+        self.generation = generation
         self.packages: dict[str, dict[str, Any]] = {}
         self.next_invoice_period = 0
+        self.invoiced_until: datetime | None = None
+        self.ended_at: datetime | None = None
 
-    def check_purchase(self, terms: PackageTerms) -> None:
+    def check_purchase(self, terms: PackageTerms, now: datetime) -> None:
+        if self.ended_at is not None and self.ended_at <= now:
+            raise PackageNotAllowed(f"this subscription ended at {self.ended_at.isoformat()}")
         check_purchase(terms.kind, terms.recurring, terms.payment, self.tariff)
 
     def record_acquisition(
         self,
         terms: PackageTerms,
         *,
+        zone: ZoneInfo,
         occurred_at: datetime,
         caused_by: str,
         instance_id: UUID | None = None,
+        renewal_day: int | None = None,
     ) -> UUID:
+        """A recurring package renews on the local day of its acquisition (or `renewal_day`)."""
         instance = instance_id or uuid4()
         self.trigger_event(
             self.PackageAcquired,
             package_instance_id=instance,
             occurred_at=occurred_at,
             caused_by=caused_by,
+            renewal_day=(renewal_day or local_date(occurred_at, zone).day) if terms.recurring else None,
             **asdict(terms),
         )
         return instance
@@ -187,16 +237,34 @@ class Subscription(Aggregate):
             return []
         return [p for p in self.packages.values() if p["recurring"]]
 
-    def due_renewals(self, as_of: datetime) -> list[tuple[dict[str, Any], Period]]:
+    def base_package(self) -> dict[str, Any]:
+        return next(
+            p for p in self.packages.values() if p["kind"] == PackageKind.BASE and p["status"] == "active"
+        )
+
+    def due_renewals(self, as_of: datetime, zone: ZoneInfo) -> list[tuple[dict[str, Any], Period, int]]:
         """Every period of a recurring prepaid package that started by `as_of` and is not
-        debited yet; a cancelled package has no periods starting after its cancellation."""
+        debited yet, from local midnight to local midnight on its renewal day, with its price
+        (prorated by days when the period is shorter than its month: a new base package's
+        first one); none starts once the package is cancelled or replaced, or the
+        subscription has ended."""
         due = []
         for package in self.recurring_prepaid_packages():
-            for period in renewal_periods_started_by(package["acquired_at"], package["next_period"], as_of):
-                cancelled_at = package["cancelled_at"]
-                if cancelled_at is not None and period.start >= cancelled_at:
+            start = package["debited_until"] or day_start(package["acquired_at"], zone)
+            day = package["renewal_day"] or local_date(package["acquired_at"], zone).day
+            stops = [at for at in (package["cancelled_at"], self.ended_at) if at is not None]
+            for period in periods_from(package["next_period"], start, day, zone):
+                if period.start > as_of or any(period.start >= at for at in stops):
                     break
-                due.append((package, period))
+                of_days = nominal_days(period, day, zone)
+                price = package["price_minor"]
+                due.append(
+                    (
+                        package,
+                        period,
+                        price if period.days >= of_days else prorate(price, period.days, of_days),
+                    )
+                )
         return due
 
     def record_period_debited(
@@ -219,15 +287,23 @@ class Subscription(Aggregate):
             caused_by=caused_by,
         )
 
-    def completed_billing_periods(self, as_of: datetime) -> list[Period]:
-        """Postpaid periods that ended by `as_of` and are not invoiced yet."""
+    def completed_billing_periods(self, as_of: datetime, zone: ZoneInfo) -> list[Period]:
+        """Postpaid periods that ended by `as_of` and are not invoiced yet: the first from the
+        start day to the first billing date, then month by month on the billing day; an ended
+        subscription's last one runs to its end."""
         if self.tariff != "postpaid":
             return []
         periods = []
-        index = self.next_invoice_period
-        while (period := billing_period(self.started_at, self.billing_day, index)).end <= as_of:
+        start = self.invoiced_until or day_start(self.started_at, zone)
+        for period in periods_from(self.next_invoice_period, start, self.billing_day, zone):
+            if self.ended_at is not None:
+                if period.start >= self.ended_at:
+                    break
+                if period.end > self.ended_at:
+                    period = period.ending_at(self.ended_at, zone)
+            if period.end > as_of:
+                break
             periods.append(period)
-            index += 1
         return periods
 
     def record_period_invoiced(
@@ -244,3 +320,42 @@ class Subscription(Aggregate):
             occurred_at=occurred_at,
             caused_by=caused_by,
         )
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def end(self, at: datetime, *, now: datetime, occurred_at: datetime, caused_by: str) -> None:
+        """End at `at` (not in the past): recurring packages stop, the last postpaid period
+        runs to it and is invoiced, prorated, by the first Invoice Production run after it."""
+        if self.ended_at is not None:
+            raise PackageNotAllowed(f"this subscription ended at {self.ended_at.isoformat()}")
+        if at < now:
+            raise InvalidPeriod("at: a subscription cannot end in the past", field="at")
+        self.trigger_event(self.Ended, ended_at=at, occurred_at=occurred_at, caused_by=caused_by)
+
+    def change_base_package(
+        self, terms: PackageTerms, at: datetime, *, zone: ZoneInfo, now: datetime, caused_by: str
+    ) -> UUID:
+        """Replace the base package at `at` (not in the past): in the period of the change the
+        old one counts the days before the change day, the new one the days from it; a
+        recurring new one renews on the old one's day."""
+        if self.ended_at is not None:
+            raise PackageNotAllowed("an ended subscription's base package does not change")
+        if at < now:
+            raise InvalidPeriod("at: the base package cannot change in the past", field="at")
+        check_base_package(terms.kind, terms.payment, self.tariff)
+        old = self.base_package()
+        if old["package_id"] == str(terms.package_id):
+            raise PackageNotAllowed(f"the base package is {terms.code!r} already")
+        instance = self.record_acquisition(
+            terms, zone=zone, occurred_at=at, caused_by=caused_by, renewal_day=old["renewal_day"]
+        )
+        self.trigger_event(
+            self.BasePackageChanged,
+            from_instance_id=UUID(old["id"]),
+            to_instance_id=instance,
+            changed_at=at,
+            replaced_until=day_start(at, zone),
+            occurred_at=now,
+            caused_by=caused_by,
+        )
+        return instance

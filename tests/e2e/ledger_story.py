@@ -18,6 +18,7 @@ DECLINING_CARD = {**CARD, "token": "tok_chargeCustomerFail", "last4": "0341"}
 PACKAGES = {
     "BASE-PRE": {"kind": "base", "recurring": True, "payment": "prepaid", "price_minor": 990},
     "BASE-POST": {"kind": "base", "recurring": True, "payment": "postpaid", "price_minor": 1490},
+    "BASE-POST-PLUS": {"kind": "base", "recurring": True, "payment": "postpaid", "price_minor": 2490},
     "BOLT-PRE": {"kind": "bolt_on", "recurring": True, "payment": "prepaid", "price_minor": 300},
     "BOLT-POST": {"kind": "bolt_on", "recurring": True, "payment": "postpaid", "price_minor": 400},
     "ONCE": {"kind": "bolt_on", "recurring": False, "payment": "any", "price_minor": 500},
@@ -47,6 +48,20 @@ def subscribe(tenant: Tenant, customer_id: str, base: str) -> dict:
     assert response.status_code == 201, response.text
     result: dict = response.json()
     return result
+
+
+def advance(tenant: Tenant, to: datetime, *, run_jobs: bool = True) -> dict[str, Any]:
+    """Move the tenant's test clock (its jobs run at every scheduled instant passed)."""
+    moved = tenant.emp.post(
+        f"/v1/emps/{tenant.id}/test-clock/advance", json={"to": to.isoformat(), "run_jobs": run_jobs}
+    )
+    assert moved.status_code == 200, moved.text
+    result: dict[str, Any] = moved.json()
+    return result
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def top_up(tenant: Tenant, customer_id: str, amount: int) -> Any:

@@ -23,7 +23,16 @@ from tests.conftest import (
     make_tenant,
     serving,
 )
-from tests.e2e.ledger_story import CARD, DECLINING_CARD, customer, define_catalog, session, subscribe, top_up
+from tests.e2e.ledger_story import (
+    CARD,
+    DECLINING_CARD,
+    advance,
+    customer,
+    define_catalog,
+    session,
+    subscribe,
+    top_up,
+)
 from tests.reliability.evidence import captured_logs
 from tests.reliability.serving import ledger_of_its_own
 from tests.webhook_receiver import Behaviour, Receiver, verified
@@ -75,7 +84,7 @@ def test_every_event_type_arrives_signed_as_standard_webhooks_verify(
     own_ledger: ServedApp, receiver: Receiver
 ) -> None:
     with own_ledger.client(own_ledger.admin_token) as admin:
-        tenant = make_tenant(own_ledger, admin)
+        tenant = make_tenant(own_ledger, admin, test_clock=datetime.now(UTC))
         hook = endpoint(tenant, f"{receiver.base_url}/all", description="every type")
         define_catalog(tenant)
         ann = customer(tenant, "prepaid", card=CARD)
@@ -107,9 +116,7 @@ def test_every_event_type_arrives_signed_as_standard_webhooks_verify(
         )
         assert paid.status_code == 201  # a payment taken
         assert session(tenant, dora["id"], 1234).status_code == 201
-        later = (datetime.now(UTC) + timedelta(days=70)).isoformat()
-        for job in ("recurring-prepayment", "invoice-production"):
-            assert admin.post(f"/v1/jobs/{job}/runs", json={"as_of": later}).status_code == 200
+        advance(tenant, datetime.now(UTC) + timedelta(days=70))  # its jobs run on the way
 
     sent = {
         "customer.created", "subscription.created", "package.acquired", "package.cancelled",

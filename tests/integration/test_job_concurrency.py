@@ -6,8 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import takewhile
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -26,9 +28,10 @@ from commands.messages import (
 )
 from commands.ports import ManualClock
 from domain.aggregates import PaymentCard
-from domain.periods import billing_period, renewal_periods_started_by
+from domain.periods import billing_period, day_start, periods_from
 from tests.conftest import create_database, drop_database
 
+UTC_ZONE = ZoneInfo("UTC")
 JOBS = ("recurring-prepayment", "recurring-payment", "invoice-production")
 START = datetime(2026, 1, 31, 9, tzinfo=UTC)
 AS_OF = datetime(2026, 5, 2, 3, tzinfo=UTC)
@@ -135,14 +138,23 @@ def clean_run(system: System) -> dict[str, Any]:
 def test_two_runs_at_once_leave_the_state_of_one_run(twin_systems: Any) -> None:
     clean, rough, _, _ = twin_systems
     expected = clean_run(clean)
+    acquisitions = [START + timedelta(days=n * 3) for n in range(8)]
     debits_due = sum(
-        len(renewal_periods_started_by(START + timedelta(days=n * 3), 0, AS_OF)) for n in range(8)
+        sum(
+            1
+            for _ in takewhile(
+                lambda p: p.start <= AS_OF, periods_from(0, day_start(at, UTC_ZONE), at.day, UTC_ZONE)
+            )
+        )
+        for at in acquisitions
     )
     periods_due = sum(
         1
         for n in range(6)
         for index in range(12)
-        if billing_period(START + timedelta(days=n * 5), (START + timedelta(days=n * 5)).day, index).end
+        if billing_period(
+            START + timedelta(days=n * 5), (START + timedelta(days=n * 5)).day, index, UTC_ZONE
+        ).end
         <= AS_OF
     )
     assert (len(expected["debits"]), len(expected["invoices"])) == (debits_due, periods_due) == (25, 13)

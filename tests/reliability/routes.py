@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 from tests.conftest import ServedApp, Tenant, make_tenant
-from tests.e2e.ledger_story import CARD, customer, define_catalog, session, subscribe
+from tests.e2e.ledger_story import CARD, advance, customer, define_catalog, session, subscribe
 
 READERS = frozenset({"emp", "support", "auditor"})
 EMP = frozenset({"emp"})
@@ -47,6 +48,13 @@ class World:
     def fresh_subscription(self) -> dict[str, Any]:
         return subscribe(self.tenant, customer(self.tenant, "prepaid", card=CARD)["id"], "BASE-PRE")
 
+    def fresh_postpaid_subscription(self) -> dict[str, Any]:
+        return subscribe(self.tenant, customer(self.tenant, "postpaid")["id"], "BASE-POST")
+
+    def clock_now(self) -> datetime:
+        emp = self.tenant.emp.get(f"/v1/emps/{self.tenant.id}").json()
+        return datetime.fromisoformat(emp["test_clock"]["now"].replace("Z", "+00:00"))
+
     def fresh_bolt_on(self) -> dict[str, str]:
         subscription = self.fresh_subscription()
         url = f"/v1/subscriptions/{subscription['id']}/packages"
@@ -72,7 +80,9 @@ class World:
 def build_world(served: ServedApp, *, invoiced: bool = True) -> World:
     """`invoiced` runs the Invoice Production job, over every EMP of the database."""
     admin = served.client(served.admin_token)
-    world = World(served, admin, make_tenant(served, admin), make_tenant(served, admin))
+    # The seeded EMP is on a test clock (at the real now): its invoice comes from moving it.
+    started = datetime.now(UTC).replace(microsecond=0)
+    world = World(served, admin, make_tenant(served, admin, test_clock=started), make_tenant(served, admin))
     define_catalog(world.tenant)
     world.webhook_endpoint_id = world.fresh_webhook_endpoint()
     world.prepaid = customer(world.tenant, "prepaid", card=CARD)
@@ -83,17 +93,14 @@ def build_world(served: ServedApp, *, invoiced: bool = True) -> World:
     assert session(world.tenant, world.postpaid["id"], 1234).status_code == 201
     if not invoiced:
         return world
-    started = datetime.fromisoformat(postpaid_subscription["started_at"].replace("Z", "+00:00"))
-    run = admin.post(
-        "/v1/jobs/invoice-production/runs", json={"as_of": (started + timedelta(days=33)).isoformat()}
-    )
-    assert run.status_code == 200, run.text
+    assert postpaid_subscription["started_at"]
+    advance(world.tenant, started + timedelta(days=33))
     invoices = world.tenant.emp.get("/v1/invoices", params={"customer_id": world.postpaid["id"]}).json()
     world.invoice_id = invoices["items"][0]["id"]
     return world
 
 
-Call = tuple[dict[str, str], Any]  # path parameters, JSON body (None: no body)
+Call = tuple[dict[str, Any], Any]  # path parameters (and "query"), JSON body (None: no body)
 
 
 @dataclass(frozen=True)
@@ -110,8 +117,10 @@ class Route:
     def label(self) -> str:
         return f"{self.method} {self.path}"
 
-    def url(self, parameters: dict[str, str]) -> str:
-        return self.path.format(**parameters)
+    def url(self, parameters: dict[str, Any]) -> str:
+        """The path with its parameters; a "query" entry holds the query string's."""
+        path = self.path.format(**{name: value for name, value in parameters.items() if name != "query"})
+        return f"{path}?{urlencode(parameters['query'])}" if "query" in parameters else path
 
     def expected_for(self, caller: str) -> int:
         """The contract's status for a caller: a role, "nobody", "stranger" or "other-emp"."""
@@ -168,6 +177,29 @@ ROUTES = [
         201,
         lambda w: ({"emp_id": w.tenant.id}, {"role": "auditor"}),
     ),
+    Route(
+        "GET",
+        "/v1/emps/{emp_id}",
+        frozenset({"admin", "emp", "support", "auditor"}),
+        200,
+        lambda w: ({"emp_id": w.tenant.id}, None),
+        foreign=True,
+    ),
+    Route(
+        "PATCH",
+        "/v1/emps/{emp_id}",
+        ADMIN,
+        200,
+        lambda w: ({"emp_id": w.tenant.id}, {"name": "Matrix EMP, renamed"}),
+    ),
+    Route(
+        "POST",
+        "/v1/emps/{emp_id}/test-clock/advance",
+        frozenset({"admin", "emp"}),
+        200,
+        lambda w: ({"emp_id": w.tenant.id}, {"to": (w.clock_now() + timedelta(minutes=1)).isoformat()}),
+        foreign=True,
+    ),
     Route("GET", "/v1/customers", READERS, 200),
     Route("POST", "/v1/customers", EMP, 201, _new_customer_body),
     Route("GET", "/v1/customers/{customer_id}", READERS, 200, _customer, foreign=True),
@@ -222,6 +254,30 @@ ROUTES = [
         EMP,
         201,
         lambda w: ({}, {"customer_id": customer(w.tenant, "prepaid")["id"], "base_package": "BASE-PRE"}),
+        foreign=True,
+    ),
+    Route(
+        "GET",
+        "/v1/subscriptions",
+        READERS,
+        200,
+        lambda w: ({"query": {"customer_id": w.prepaid["id"]}}, None),
+        foreign=True,
+    ),
+    Route(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/end",
+        EMP,
+        200,
+        lambda w: ({"subscription_id": w.fresh_postpaid_subscription()["id"]}, {}),
+        foreign=True,
+    ),
+    Route(
+        "POST",
+        "/v1/subscriptions/{subscription_id}/base-package",
+        EMP,
+        200,
+        lambda w: ({"subscription_id": w.fresh_postpaid_subscription()["id"]}, {"package": "BASE-POST-PLUS"}),
         foreign=True,
     ),
     Route(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -136,7 +137,9 @@ def test_an_invoice_run_killed_midway_is_finished_by_a_rerun_with_one_invoice_pe
     as_of = datetime.now(UTC).replace(microsecond=0)
     started_at = as_of - timedelta(days=100, hours=3)
     start_postpaid_subscriptions(served.database_url, UUID(tenant.emp_id), started_at, SUBSCRIPTIONS)
-    periods = sum(1 for i in range(12) if billing_period(started_at, started_at.day, i).end <= as_of)
+    periods = sum(
+        1 for i in range(12) if billing_period(started_at, started_at.day, i, ZoneInfo("UTC")).end <= as_of
+    )
     expected = SUBSCRIPTIONS * periods
     wait_until(lambda: projections_caught_up(served), "the projections reading the subscriptions", 120)
     writer = acknowledged_writes(served, tenant)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from uuid import UUID
 
 from commands.card_payments import complete_card_payment
-from commands.jobs import JOBS
+from commands.jobs import JOBS, Scope
 from commands.messages import CompleteCardPayment, RecordAdjustment
 from commands.payment_worker import ACTOR
 from tests.simulation.answers import Repeat, Span
@@ -87,12 +87,16 @@ class BackOfficeMoves:
         as_of = h.side.clock.now()
         h.runs.setdefault(name, []).append((h.side.head(), as_of))
         with exceptions_logged(h) as logged:
-            result = JOBS[name](h.side.services, h.side.billing_queries(), as_of, f"job:{name}")
+            result = JOBS[name](
+                h.side.services, h.side.billing_queries(), as_of, f"job:{name}", Scope(h.side.services)
+            )
             if result.failures:
                 h.job_failures.append(f"{name} as of {as_of:%Y-%m-%d %H:%M}: {'; '.join(logged.messages)}")
             if twice:
                 after = h.side.head()
-                JOBS[name](h.side.services, h.side.billing_queries(), as_of, f"job:{name}")
+                JOBS[name](
+                    h.side.services, h.side.billing_queries(), as_of, f"job:{name}", Scope(h.side.services)
+                )
                 h.repeats.append(Repeat(f"{name} as of {as_of}", (), (), Span(after, h.side.head())))
 
     def _complete_card_payments(self, *, twice: bool) -> None:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from commands.handlers import handle
 from commands.in_memory import LogWorkLists, in_memory_services
-from commands.jobs import JOBS, JobResult
+from commands.jobs import JOBS, JobResult, Scope
 from commands.messages import (
     CompleteCardPayment,
     DefinePackage,
@@ -146,7 +146,9 @@ class LedgerStory:
 
     def run_job(self, name: str, as_of: datetime | None = None) -> JobResult:
         """A batch job on the work lists the log gives, as of now unless told."""
-        return JOBS[name](self.services, self.worklists, as_of or self.clock.now(), f"job:{name}")
+        return JOBS[name](
+            self.services, self.worklists, as_of or self.clock.now(), f"job:{name}", Scope(self.services)
+        )
 
     def run_card_payment_worker(self) -> list[PaymentCompleted]:
         """One pass of the card-payment worker over the payments pending now."""

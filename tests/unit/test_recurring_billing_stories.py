@@ -38,10 +38,11 @@ def subscribed(story: LedgerStory, *, card: PaymentCard | None = VISA, funded_wi
 def test_the_first_period_is_debited_when_it_starts(story: LedgerStory) -> None:
     ann = subscribed(story)
 
-    story.run_job(PREPAYMENT, START - timedelta(seconds=1))
+    midnight = START.replace(hour=0)  # periods run from midnight to midnight (UTC here)
+    story.run_job(PREPAYMENT, midnight - timedelta(seconds=1))
     assert story.transactions(ann) == []
 
-    story.run_job(PREPAYMENT, START)
+    story.run_job(PREPAYMENT, midnight)
     assert story.transactions(ann) == [BASE]
     assert story.descriptions(ann) == ["Package BASE-PRE, 2026-03-02 to 2026-04-02"]
     assert story.balance(ann) == -990
@@ -64,7 +65,9 @@ def test_missed_periods_are_each_debited_once_when_the_job_catches_up(story: Led
 
 def test_a_period_that_has_not_started_is_not_debited(story: LedgerStory) -> None:
     ann = subscribed(story)
-    story.run_job(PREPAYMENT, START + timedelta(days=31) - timedelta(seconds=1))  # 2026-04-02 08:59:59
+    story.run_job(
+        PREPAYMENT, (START + timedelta(days=31)).replace(hour=0) - timedelta(seconds=1)
+    )  # 04-01 23:59:59
     assert story.transactions(ann) == [BASE]
 
 

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from domain.periods import billing_period, renewal_period
+from domain.periods import billing_period, day_start, periods_from
 from tests.simulation.evidence import Evidence
 from tests.simulation.history import History
 from tests.simulation.ledger_log import PackageFacts, SubscriptionFacts
+
+UTC = ZoneInfo("UTC")  # the simulated EMPs' time zone
+
+
+def renewal_start(acquired_at: datetime, index: int) -> datetime:
+    """The start of a package's index-th period: midnight of its acquisition day, then monthly."""
+    periods = periods_from(0, day_start(acquired_at, UTC), acquired_at.astimezone(UTC).day, UTC)
+    return next(islice(periods, index, None)).start
 
 
 def due_renewals(package: PackageFacts, history: History) -> tuple[int, datetime | None]:
@@ -25,7 +35,7 @@ def due_renewals(package: PackageFacts, history: History) -> tuple[int, datetime
         cancelled_at = None
     count = 0
     while as_of is not None:
-        start = renewal_period(package.acquired_at, count).start
+        start = renewal_start(package.acquired_at, count)
         if start > as_of or (cancelled_at is not None and start >= cancelled_at):
             break
         count += 1
@@ -66,7 +76,7 @@ def due_billing_periods(subscription: SubscriptionFacts, history: History) -> tu
     as_of = history.last_run_that_knew("invoice-production", subscription.position)
     count = 0
     while as_of is not None:
-        if billing_period(subscription.started_at, subscription.billing_day, count).end > as_of:
+        if billing_period(subscription.started_at, subscription.billing_day, count, UTC).end > as_of:
             break
         count += 1
     return count, as_of
