@@ -1,10 +1,11 @@
-"""Instants in query strings: RFC 3339 with a zone, or a clear 400 naming the parameter."""
+"""Instants in query strings: RFC 3339 with a zone, answered in UTC; a clear 400 naming the
+parameter when malformed, 422 when the instant has no UTC equivalent."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from domain.errors import ValidationFailed
+from domain.errors import InvalidPeriod, ValidationFailed
 
 
 def parse_instant(value: str | None, name: str) -> datetime | None:
@@ -16,4 +17,9 @@ def parse_instant(value: str | None, name: str) -> datetime | None:
         raise ValidationFailed(f"{name}: not an RFC 3339 timestamp", field=name) from None
     if instant.tzinfo is None:
         raise ValidationFailed(f"{name}: the timestamp needs a zone (Z or an offset)", field=name)
-    return instant
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError:
+        raise InvalidPeriod(
+            f"{name}: the instant is outside the years 1 to 9999 in UTC", field=name
+        ) from None

@@ -12,6 +12,7 @@ from eventsourcing.persistence import OperationalError as EsOperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.response import Template
 from psycopg import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 
@@ -140,6 +141,9 @@ def problem_response(
     )
 
 
+SUPPORT_PAGES = "/support"  # people read these: errors as a page, not as problem details
+
+
 def domain_problem(exc: DomainError, instance: str | None = None) -> dict[str, Any]:
     """A broken ledger rule as problem details, the field named."""
     extra: dict[str, Any] = {}
@@ -149,6 +153,9 @@ def domain_problem(exc: DomainError, instance: str | None = None) -> dict[str, A
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if request.url.path.startswith(SUPPORT_PAGES):
+        context = {"title": exc.title, "detail": exc.detail, "status": exc.status, "signed_in": True}
+        return Template("support/error.html", context=context, status_code=exc.status)
     return Response(
         content=msgspec.json.encode(domain_problem(exc, request.url.path)),
         status_code=exc.status,

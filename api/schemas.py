@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import contextlib
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -65,7 +66,16 @@ IdempotencyKey = Annotated[
 
 
 class Request(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Base of every request body."""
+    """Base of every request body. Its instants are kept in UTC, so whatever offset a request
+    used, the ledger records and answers `Z`."""
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                # no UTC equivalent: left for api.strict_body to refuse with the field named
+                with contextlib.suppress(OverflowError):
+                    msgspec.structs.force_setattr(self, name, value.astimezone(UTC))
 
 
 class AutoTopUpDefaults(Request, frozen=True, forbid_unknown_fields=True):

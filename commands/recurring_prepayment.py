@@ -1,5 +1,6 @@
 """Recurring Prepayment (seed 003): one debit per active recurring prepaid package per
-period started by `as_of`, every missed period included."""
+period started by `as_of`, every missed period included; and, for a base package replaced
+mid-period, the credit of its unused days once the change day has begun."""
 
 from __future__ import annotations
 
@@ -19,10 +20,28 @@ def debit_due_periods(
         subscription = ledger.get_subscription(subscription_id, emp_id)
         zone = ledger.get_emp(emp_id).zone
         due = subscription.due_renewals(as_of, zone)
-        if not due:
+        credits = subscription.due_credits(as_of, zone)
+        if not due and not credits:
             return 0
         customer = ledger.get_customer(subscription.customer_id, emp_id)
         now = services.now_for(emp_id)
+        for package, period, amount_minor in credits:
+            credit_id = uuid5(UUID(package["id"]), "unused-days")
+            changed_at = package["cancelled_at"]
+            customer.credit_unused_days(
+                credit_id=credit_id,
+                subscription_id=subscription.id,
+                package_instance_id=UUID(package["id"]),
+                package_code=package["code"],
+                amount_minor=amount_minor,
+                period_start=changed_at,
+                period_end=period.end,
+                occurred_at=changed_at,
+                caused_by=actor,
+            )
+            subscription.record_unused_days_credited(
+                package, credit_id, amount_minor, occurred_at=changed_at, caused_by=actor
+            )
         for package, period, price_minor in due:
             debit_id = uuid5(UUID(package["id"]), f"period:{period.index}")
             customer.post_recurring_debit(
@@ -38,9 +57,9 @@ def debit_due_periods(
                 caused_by=actor,
             )
             subscription.record_period_debited(
-                package, period, debit_id, occurred_at=period.start, caused_by=actor
+                package, period, debit_id, price_minor, occurred_at=period.start, caused_by=actor
             )
         ledger.save(subscription, customer)
-        return len(due)
+        return len(due) + len(credits)
 
     return retrying(attempt)

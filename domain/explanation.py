@@ -5,7 +5,7 @@ balance: both come from the same events."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,8 +36,9 @@ class Explanation:
     lines: list[Line]
 
 
-def explain(events: Iterable[Any], at: datetime | None = None) -> Explanation:
-    """The balance as recorded at `at` (default: now), line by line."""
+def explain(events: Iterable[Any], at: datetime | None = None, as_of: datetime | None = None) -> Explanation:
+    """The balance as recorded at `at` (default: now), line by line, in recording order. With
+    `as_of`, only what had happened by that business instant, in business-time order."""
     lines: list[Line] = []
     balance = 0
     charges: dict[str, Charge] = {}
@@ -60,7 +61,24 @@ def explain(events: Iterable[Any], at: datetime | None = None) -> Explanation:
             }
             description = f"Card payment declined ({event.decline_code})"
             lines.append(_line(event, 0, balance, str(event.payment_id), description, cause))
-    return Explanation(balance, lines)
+    if as_of is None:
+        return Explanation(balance, lines)
+    return in_business_time(lines, as_of)
+
+
+def in_business_time(lines: list[Line], as_of: datetime) -> Explanation:
+    """The lines that had happened by `as_of`, ordered by business time, with the running
+    balance of that order: a session recorded late still sits where it happened."""
+    happened = sorted(
+        (line for line in lines if line.occurred_at <= as_of),
+        key=lambda line: (line.occurred_at, line.sequence),
+    )
+    balance = 0
+    ordered: list[Line] = []
+    for line in happened:
+        balance += line.delta_minor
+        ordered.append(replace(line, balance_after_minor=balance))
+    return Explanation(balance, ordered)
 
 
 def _line(
@@ -99,6 +117,12 @@ def _cause(event: Any, charges: dict[str, Charge]) -> dict[str, Any]:
         return {
             "package_code": event.package_code,
             "settled_by": event.settled_by,
+            "period_start": event.period_start,
+            "period_end": event.period_end,
+        }
+    if isinstance(event, Customer.UnusedDaysCredited):
+        return {
+            "package_code": event.package_code,
             "period_start": event.period_start,
             "period_end": event.period_end,
         }

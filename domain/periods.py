@@ -112,9 +112,13 @@ def billing_period(started_at: datetime, billing_day: int, index: int, zone: Zon
 
 
 def nominal_days(period: Period, day_of_month: int, zone: ZoneInfo) -> int:
-    """Days of the full month a period stands for: the month ending on its end date."""
-    end = local_date(period.end, zone)
-    return (end - add_months(end.replace(day=1), -1, day_of_month)).days
+    """Days of the full month a period stands for: the cycle, from one date on `day_of_month`
+    to the next, that holds the period's first day (a short first period, a last one cut at
+    an end, a new package's first one all count against their own month)."""
+    first = local_date(period.start, zone)
+    this_month = add_months(first.replace(day=1), 0, day_of_month)
+    since = this_month if this_month <= first else add_months(first.replace(day=1), -1, day_of_month)
+    return (next_date_on(since, day_of_month) - since).days
 
 
 def overlap_days(period: Period, active_from: datetime, active_until: datetime | None, zone: ZoneInfo) -> int:

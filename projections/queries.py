@@ -239,6 +239,18 @@ def balance_at(pool: ConnectionPool, customer_id: UUID, instant: Any) -> int:
     return int(row[0]) if row else 0
 
 
+def balance_happened_by(pool: ConnectionPool, customer_id: UUID, as_of: Any, recorded_by: Any = None) -> int:
+    """The sum of the movements whose business time is at or before `as_of`, of those recorded
+    by `recorded_by` (default: all recorded so far)."""
+    with pool.connection() as conn:
+        row = conn.execute(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM transactions WHERE customer_id = %s"
+            " AND occurred_at <= %s AND (%s::timestamptz IS NULL OR recorded_at <= %s)",
+            (customer_id, as_of, recorded_by, recorded_by),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def search_customers(pool: ConnectionPool, emp_id: UUID, text: str, limit: int = 50) -> list[dict[str, Any]]:
     """Customers of one EMP whose name, e-mail, external reference or id contains `text`."""
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -252,12 +264,14 @@ def search_customers(pool: ConnectionPool, emp_id: UUID, text: str, limit: int =
 
 
 def balance_series(pool: ConnectionPool, customer_id: UUID, limit: int = 2000) -> list[tuple[Any, int]]:
-    """(recorded_at, balance after) of the latest movements, oldest first, for the chart."""
+    """(business time, balance after) of the latest movements in business-time order, oldest
+    first, for the chart: the balance as it stood at each moment, as known now."""
     with pool.connection() as conn:
         rows = conn.execute(
-            "SELECT recorded_at, balance_after_minor FROM (SELECT recorded_at, balance_after_minor, sequence"
-            " FROM transactions WHERE customer_id = %s ORDER BY sequence DESC LIMIT %s) latest"
-            " ORDER BY sequence",
+            "SELECT occurred_at, balance FROM (SELECT occurred_at, sequence,"
+            " SUM(amount_minor) OVER (ORDER BY occurred_at, sequence) AS balance"
+            " FROM transactions WHERE customer_id = %s) running"
+            " ORDER BY occurred_at DESC, sequence DESC LIMIT %s",
             (customer_id, limit),
         ).fetchall()
-    return [(row[0], int(row[1])) for row in rows]
+    return [(row[0], int(row[1])) for row in reversed(rows)]

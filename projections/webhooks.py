@@ -32,6 +32,7 @@ EventType = Literal[
     "payment.succeeded",
     "payment.failed",
     "prepayment.debited",
+    "prepayment.credited",
     "adjustment.recorded",
     "subscription.created",
     "subscription.ended",
@@ -110,6 +111,19 @@ def _prepayment_debited(e: Customer.PrepaymentDebited) -> tuple[str, dict[str, A
     }
 
 
+def _unused_days_credited(e: Customer.UnusedDaysCredited) -> tuple[str, dict[str, Any]]:
+    return "prepayment.credited", {
+        "credit_id": str(e.credit_id),
+        "subscription_id": str(e.subscription_id),
+        "package_id": str(e.package_instance_id),
+        "package_code": e.package_code,
+        "amount_minor": e.amount_minor,
+        "period_start": instant(e.period_start),
+        "period_end": instant(e.period_end),
+        "balance_after_minor": e.balance_after_minor,
+    }
+
+
 def _adjustment(e: Customer.AdjustmentRecorded) -> tuple[str, dict[str, Any]]:
     return "adjustment.recorded", {
         "adjustment_id": str(e.adjustment_id),
@@ -127,6 +141,10 @@ def _subscription_created(e: Subscription.Started) -> tuple[str, dict[str, Any]]
         "billing_day": e.billing_day,
         "started_at": instant(e.occurred_at),
     }
+
+
+def _subscription_ended(e: Subscription.Ended) -> tuple[str, dict[str, Any]]:
+    return "subscription.ended", {"subscription_id": str(e.originator_id), "ended_at": instant(e.ended_at)}
 
 
 def _package_acquired(e: Subscription.PackageAcquired) -> tuple[str, dict[str, Any]]:
@@ -169,8 +187,10 @@ MESSAGES: dict[type, Callable[[Any], tuple[str, dict[str, Any]]]] = {
     Customer.PaymentTaken: _payment_taken,
     Customer.PaymentFailed: _payment_failed,
     Customer.PrepaymentDebited: _prepayment_debited,
+    Customer.UnusedDaysCredited: _unused_days_credited,
     Customer.AdjustmentRecorded: _adjustment,
     Subscription.Started: _subscription_created,
+    Subscription.Ended: _subscription_ended,
     Subscription.PackageAcquired: _package_acquired,
     Subscription.PackageCancelled: _package_cancelled,
     Invoice.Issued: _invoice_issued,

@@ -36,9 +36,24 @@ from projections import queries
 AtInstant = Annotated[
     str | None,
     QueryParameter(
-        description="RFC 3339 instant; default: now", schema_extra={"format": OpenAPIFormat.DATE_TIME}
+        description="RFC 3339 recording instant: as the ledger knew it then; default: now",
+        schema_extra={"format": OpenAPIFormat.DATE_TIME},
     ),
 ]
+AsOfInstant = Annotated[
+    str | None,
+    QueryParameter(
+        description="RFC 3339 business instant: what had happened by then (a session's end, a payment);"
+        " later than the EMP's now: as of now",
+        schema_extra={"format": OpenAPIFormat.DATE_TIME},
+    ),
+]
+
+
+def business_instant(ctx: ApiContext, emp_id: UUID, as_of: str | None) -> datetime | None:
+    """`as_of` parsed, no later than the EMP's now (its test clock, else the real clock)."""
+    instant = parse_instant(as_of, "as_of")
+    return None if instant is None else min(instant, ctx.services.now_for(emp_id))
 
 
 def event_page(ctx: ApiContext, stream_id: UUID, limit: int, cursor: str | None) -> EventPage:
@@ -99,14 +114,19 @@ def get_balance(
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
     at: AtInstant = None,
+    as_of: AsOfInstant = None,
 ) -> BalanceOut:
-    """The balance now, or as the ledger had recorded it at the instant `at`."""
+    """The balance now; as the ledger had recorded it at the instant `at`; or, with `as_of`,
+    of everything that had happened by that business instant (as known now, or at `at`)."""
     customer = customer_out(ctx, request.user.emp_id, customer_id)
-    instant = parse_instant(at, "at")
-    if instant is None:
+    recorded_by = parse_instant(at, "at")
+    happened_by = business_instant(ctx, request.user.emp_id, as_of)
+    if happened_by is not None:
+        balance = queries.balance_happened_by(ctx.pool, customer_id, happened_by, recorded_by)
+        return BalanceOut(balance, customer.currency, happened_by)
+    if recorded_by is None:
         return BalanceOut(customer.balance_minor, customer.currency, datetime.now(UTC))
-    balance = queries.balance_at(ctx.pool, customer_id, instant)
-    return BalanceOut(balance, customer.currency, instant)
+    return BalanceOut(queries.balance_at(ctx.pool, customer_id, recorded_by), customer.currency, recorded_by)
 
 
 @get(
@@ -121,12 +141,17 @@ def explain_balance(
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
     at: AtInstant = None,
+    as_of: AsOfInstant = None,
 ) -> ExplanationOut:
+    """Every event that moved the balance, with its cause; with `as_of`, those that had happened
+    by that business instant, in business-time order."""
     customer = customer_out(ctx, request.user.emp_id, customer_id)
-    instant = parse_instant(at, "at") or datetime.now(UTC)
-    explanation = explain(ctx.services.ledger.events.get(customer_id), instant)
+    recorded_by = parse_instant(at, "at")
+    happened_by = business_instant(ctx, request.user.emp_id, as_of)
+    explanation = explain(ctx.services.ledger.events.get(customer_id), recorded_by, happened_by)
     lines = [ExplanationLineOut(**line.__dict__) for line in explanation.lines]
-    return ExplanationOut(explanation.balance_minor, customer.currency, instant, lines)
+    answered = happened_by or recorded_by or datetime.now(UTC)
+    return ExplanationOut(explanation.balance_minor, customer.currency, answered, lines)
 
 
 @post(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 from litestar import Request, Response, get, post
@@ -96,27 +97,44 @@ def customer_page(
     if row is None:
         raise NotFound(f"customer {customer_id} not found")
     currency = row["currency"].strip()
-    instant = parse_instant(f"{at}Z" if at and len(at) <= 19 else at, "at") or datetime.now(UTC)
-    explanation = explain(ctx.services.ledger.events.get(customer_id), instant)
+    emp_now = ctx.services.now_for(principal.emp_id)
+    zone = ctx.services.ledger.get_emp(principal.emp_id).zone
+    instant = min(business_instant(at, zone) or emp_now, emp_now)
+    explanation = explain(ctx.services.ledger.events.get(customer_id), as_of=instant)
     context = {
         "signed_in": True,
         "customer": row,
         "balance_now": format_amount(row["balance_minor"], currency),
-        "chart": balance_chart(queries.balance_series(ctx.pool, customer_id), currency),
+        "chart": balance_chart(
+            queries.balance_series(ctx.pool, customer_id), currency, instant, emp_now, zone
+        ),
         "balance_at": format_amount(explanation.balance_minor, currency),
-        "at_label": instant.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "at_value": instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-        "lines": [_line_view(line, currency) for line in explanation.lines],
+        "at_label": f"{instant.astimezone(zone).strftime('%Y-%m-%d %H:%M:%S')} ({zone.key})",
+        "at_value": instant.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S"),
+        "time_zone": zone.key,
+        "lines": [_line_view(line, currency, zone) for line in explanation.lines],
     }
     return Template("support/customer.html", context=context)
 
 
-def _line_view(line: Line, currency: str) -> dict[str, Any]:
+def business_instant(at: str | None, zone: ZoneInfo) -> datetime | None:
+    """The form's instant: a wall-clock time in the EMP's time zone (what a browser's
+    datetime-local field sends), or a full RFC 3339 instant."""
+    if at and len(at) <= 19:
+        try:
+            local = datetime.fromisoformat(at)
+        except ValueError:
+            raise ValidationFailed("at: not a date and time (YYYY-MM-DDTHH:MM:SS)", field="at") from None
+        return parse_instant(local.replace(tzinfo=zone).isoformat(), "at")
+    return parse_instant(at, "at")
+
+
+def _line_view(line: Line, currency: str, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "sequence": line.sequence,
         "type": line.type,
-        "occurred": line.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
-        "recorded": line.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "occurred": line.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "recorded": line.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "cause": describe(line, currency),
         "delta_minor": line.delta_minor,
         "delta": format_amount(line.delta_minor, currency),
@@ -146,6 +164,8 @@ def describe(line: Line, currency: str) -> str:
         return f"package {cause['package_code']}" + (
             " (paid from the balance)" if cause["settled_by"] == "balance" else ""
         )
+    if line.type == "UnusedDaysCredited":
+        return f"package {cause['package_code']} replaced: the unused days of its period credited"
     if line.type == "PaymentTaken":
         return "card payment"
     if line.type == "AdjustmentRecorded":

@@ -212,6 +212,26 @@ class Customer(Aggregate):
                 return f"Package {self.package_code}"
             return f"Package {self.package_code}, {self.period_start:%Y-%m-%d} to {self.period_end:%Y-%m-%d}"
 
+    class UnusedDaysCredited(BalanceMoved):
+        """A prepaid base package replaced mid-period: what was debited for the days from the
+        change on comes back to the balance."""
+
+        TOPIC = "chargeledger:Customer.UnusedDaysCredited"
+        kind = "prepayment_credit"
+        credit_id: UUID
+        subscription_id: UUID
+        package_instance_id: UUID
+        package_code: str
+        period_start: datetime
+        period_end: datetime
+
+        def reference(self) -> str | None:
+            return self.package_code
+
+        def description(self) -> str:
+            days = f"{self.period_start:%Y-%m-%d} to {self.period_end:%Y-%m-%d}"
+            return f"Package {self.package_code} replaced: unused days {days} credited"
+
     class DebitSettled(Event):
         """A due debit is paid: from the balance that covered it, or by the card."""
 
@@ -617,6 +637,34 @@ class Customer(Aggregate):
         )
         if amount_minor:
             self.request_auto_top_up_if_due(now=now, caused_by=caused_by)
+
+    def credit_unused_days(
+        self,
+        *,
+        credit_id: UUID,
+        subscription_id: UUID,
+        package_instance_id: UUID,
+        package_code: str,
+        amount_minor: int,
+        period_start: datetime,
+        period_end: datetime,
+        occurred_at: datetime,
+        caused_by: str,
+    ) -> None:
+        """A replaced package's unused days back to the balance (nothing when they cost nothing)."""
+        if amount_minor:
+            self._move(
+                self.UnusedDaysCredited,
+                amount_minor,
+                credit_id=credit_id,
+                subscription_id=subscription_id,
+                package_instance_id=package_instance_id,
+                package_code=package_code,
+                period_start=period_start,
+                period_end=period_end,
+                occurred_at=occurred_at,
+                caused_by=caused_by,
+            )
 
     def due_debits(self, as_of: datetime) -> list[tuple[UUID, UnpaidDebit]]:
         return sorted(

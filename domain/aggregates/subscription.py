@@ -13,7 +13,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import InvalidPeriod, NotFound, PackageNotAllowed, ValidationFailed
 from domain.money import prorate
 from domain.packages import PackageKind, PackageTerms, check_base_package, check_purchase
-from domain.periods import Period, day_start, local_date, nominal_days, periods_from
+from domain.periods import Period, day_start, local_date, nominal_days, period_between, periods_from
 
 SUBSCRIPTION_NAMESPACE = uuid5(NAMESPACE_URL, "https://chargeledger.dev/subscriptions")
 
@@ -84,11 +84,25 @@ class Subscription(Aggregate):
         period_start: datetime
         period_end: datetime
         debit_id: UUID
+        amount_minor: int | None = None  # recorded since base packages change mid-period
 
         def apply(self, aggregate: Any) -> None:
             package = aggregate.packages[str(self.package_instance_id)]
             package["next_period"] = self.period_index + 1
             package["debited_until"] = self.period_end
+            package["debited"] = {"start": self.period_start, "amount_minor": self.amount_minor}
+
+    class UnusedDaysCredited(Event):
+        """A replaced prepaid base package's last debited period, credited for the days from
+        the change (Recurring Prepayment, once the change day has come)."""
+
+        TOPIC = "chargeledger:Subscription.UnusedDaysCredited"
+        package_instance_id: UUID
+        credit_id: UUID
+        amount_minor: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.packages[str(self.package_instance_id)]["credited"] = True
 
     class PeriodInvoiced(Event):
         """A postpaid billing period was invoiced (Invoice Production)."""
@@ -272,6 +286,7 @@ class Subscription(Aggregate):
         package: dict[str, Any],
         period: Period,
         debit_id: UUID,
+        amount_minor: int,
         *,
         occurred_at: datetime,
         caused_by: str,
@@ -283,6 +298,44 @@ class Subscription(Aggregate):
             period_start=period.start,
             period_end=period.end,
             debit_id=debit_id,
+            amount_minor=amount_minor,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+
+    def due_credits(self, as_of: datetime, zone: ZoneInfo) -> list[tuple[dict[str, Any], Period, int]]:
+        """Each replaced prepaid package whose debited period reaches past the change day,
+        once that day has begun by `as_of`: the period of the change and the part of what was
+        debited for it that falls on the days from the change on, prorated by days."""
+        due = []
+        for package in self.recurring_prepaid_packages():
+            debited, replaced_until = package.get("debited"), package["cancelled_at"]
+            if package["status"] != "replaced" or package.get("credited") or debited is None:
+                continue
+            if debited["amount_minor"] is None or replaced_until > as_of:
+                continue
+            if package["debited_until"] <= replaced_until:
+                continue
+            period = period_between(0, debited["start"], package["debited_until"], zone)
+            used = period_between(0, debited["start"], replaced_until, zone).days
+            amount = debited["amount_minor"] - prorate(debited["amount_minor"], used, period.days)
+            due.append((package, period, amount))
+        return due
+
+    def record_unused_days_credited(
+        self,
+        package: dict[str, Any],
+        credit_id: UUID,
+        amount_minor: int,
+        *,
+        occurred_at: datetime,
+        caused_by: str,
+    ) -> None:
+        self.trigger_event(
+            self.UnusedDaysCredited,
+            package_instance_id=UUID(package["id"]),
+            credit_id=credit_id,
+            amount_minor=amount_minor,
             occurred_at=occurred_at,
             caused_by=caused_by,
         )

@@ -17,6 +17,7 @@ DECLINING_CARD = {**CARD, "token": "tok_chargeCustomerFail", "last4": "0341"}
 
 PACKAGES = {
     "BASE-PRE": {"kind": "base", "recurring": True, "payment": "prepaid", "price_minor": 990},
+    "BASE-PRE-PLUS": {"kind": "base", "recurring": True, "payment": "prepaid", "price_minor": 1990},
     "BASE-POST": {"kind": "base", "recurring": True, "payment": "postpaid", "price_minor": 1490},
     "BASE-POST-PLUS": {"kind": "base", "recurring": True, "payment": "postpaid", "price_minor": 2490},
     "BOLT-PRE": {"kind": "bolt_on", "recurring": True, "payment": "prepaid", "price_minor": 300},
@@ -32,8 +33,10 @@ def define_catalog(tenant: Tenant) -> None:
         assert response.status_code in (200, 201), response.text
 
 
-def customer(tenant: Tenant, account_type: str = "prepaid", card: dict | None = None) -> dict:
-    body = {"name": "Ann Driver", "email": "ann@example.com", "account_type": account_type}
+def customer(
+    tenant: Tenant, account_type: str = "prepaid", card: dict | None = None, name: str = "Ann Driver"
+) -> dict:
+    body = {"name": name, "email": "ann@example.com", "account_type": account_type}
     created = tenant.emp.post("/v1/customers", json=body)
     assert created.status_code == 201, created.text
     found: dict = created.json()

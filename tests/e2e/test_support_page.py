@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.conftest import ServedApp, Tenant
-from tests.e2e.ledger_story import CARD, customer, session, top_up
+from tests.conftest import ServedApp, make_tenant
+from tests.e2e.ledger_story import CARD, advance, customer, session, top_up
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and os.environ.get("CI"):
@@ -46,22 +47,29 @@ def browser() -> Iterator[Any]:
 
 
 def test_support_finds_a_customer_and_explains_the_balance(
-    browser: Any, served: ServedApp, tenant: Tenant
+    browser: Any, served: ServedApp, admin: httpx.Client
 ) -> None:
-    ann = customer(tenant, card=CARD)
-    name = f"Disputing Driver {ann['id'][:8]}"
-    tenant.emp.post(
-        "/v1/customers", json={"name": name, "email": "dd@example.com", "account_type": "prepaid"}
+    """On a Helsinki EMP's test clock: a top-up on 1 November, sessions on 5 and 15 November;
+    support asks what the balance was on 10 November."""
+    tenant = make_tenant(
+        served, admin, time_zone="Europe/Helsinki", test_clock=datetime(2026, 11, 1, 10, tzinfo=UTC)
     )
-    disputed = tenant.emp.get("/v1/customers", params={"limit": 500}).json()["items"][-1]
-    assert disputed["name"] == name
-    tenant.emp.put(f"/v1/customers/{disputed['id']}/payment-card", json=CARD)
+    name = f"Disputing Driver {uuid.uuid4().hex[:8]}"
+    disputed = customer(tenant, card=CARD, name=name)
     top_up(tenant, disputed["id"], 2000)
-    session(tenant, disputed["id"], 450)
-    time.sleep(1.1)  # the page's instant field has whole seconds
-    middle = datetime.now(UTC)
-    time.sleep(1.1)
-    session(tenant, disputed["id"], 300)
+    advance(tenant, datetime(2026, 11, 20, 10, tzinfo=UTC), run_jobs=False)
+    for cost, ended in (
+        (450, datetime(2026, 11, 5, 18, tzinfo=UTC)),
+        (300, datetime(2026, 11, 15, 18, tzinfo=UTC)),
+    ):
+        recorded = session(
+            tenant,
+            disputed["id"],
+            cost,
+            started_at=(ended - timedelta(hours=1)).isoformat(),
+            ended_at=ended.isoformat(),
+        )
+        assert recorded.status_code == 201, recorded.text
 
     page = browser.new_page()
     try:
@@ -75,18 +83,24 @@ def test_support_finds_a_customer_and_explains_the_balance(
         assert page.inner_text("h1") == name
         assert page.inner_text("#balance-now") == "12.50 EUR"
         points = page.get_attribute("#balance-line", "points")
-        assert points is not None and len(points.split()) == 1 + 2 * 3
+        assert points is not None and len(points.split()) == 1 + 2 * 3 + 1
+        labels = page.locator(".date-label").all_text_contents()
+        assert labels[0] == "2026-11-01" and labels[-1] == "2026-11-20"
+        assert page.text_content("#chosen-instant-label") == "2026-11-20 12:00"  # now, in Helsinki
         assert page.locator("tr.line").count() == 3
 
-        page.fill("#at", middle.strftime("%Y-%m-%dT%H:%M:%S"))
+        page.fill("#at", "2026-11-10T12:00:00")
         page.click("#explain")
         assert page.inner_text("#balance-at") == "15.50 EUR", page.url
+        assert page.text_content("#chosen-instant-label") == "2026-11-10 12:00"
         rows = page.locator("tr.line")
         assert rows.count() == 2
         assert "charging session" in rows.nth(1).inner_text()
+        assert "2026-11-05 20:00" in rows.nth(1).inner_text()  # its business time in Helsinki
         page.screenshot(path=str(served_screenshot_path()))
     finally:
         page.close()
+        tenant.close()
 
 
 def test_a_wrong_key_does_not_sign_in(browser: Any, served: ServedApp) -> None:

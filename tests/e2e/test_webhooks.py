@@ -116,12 +116,20 @@ def test_every_event_type_arrives_signed_as_standard_webhooks_verify(
         )
         assert paid.status_code == 201  # a payment taken
         assert session(tenant, dora["id"], 1234).status_code == 201
+        changed = tenant.emp.post(  # mid-period: the rest of the period's debit comes back
+            f"/v1/subscriptions/{subscription['id']}/base-package",
+            json={"package": "BASE-PRE-PLUS", "at": (datetime.now(UTC) + timedelta(days=10)).isoformat()},
+        )
+        assert changed.status_code == 200, changed.text
+        ended = tenant.emp.post(f"/v1/subscriptions/{dora_subscription['id']}/end", json={})
+        assert ended.status_code == 200, ended.text
         advance(tenant, datetime.now(UTC) + timedelta(days=70))  # its jobs run on the way
 
     sent = {
         "customer.created", "subscription.created", "package.acquired", "package.cancelled",
         "top_up.succeeded", "top_up.failed", "session.recorded", "adjustment.recorded",
         "payment.succeeded", "payment.failed", "prepayment.debited", "invoice.issued",
+        "prepayment.credited", "subscription.ended",
     }  # fmt: skip
     received = receiver.wait_for("/all", lambda found: sent <= {r.message["type"] for r in found})
     for delivery in received:
