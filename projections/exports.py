@@ -13,6 +13,8 @@ from uuid import UUID
 import msgspec
 from psycopg_pool import ConnectionPool
 
+from domain.instants import utc_text
+
 CHUNK_ROWS = 2000
 
 SESSION_COLUMNS = [
@@ -55,7 +57,7 @@ def export_rows(
 
 def _text(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return utc_text(value)
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, str):

@@ -11,6 +11,7 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from domain.aggregates import Invoice, Package, Subscription
+from domain.instants import utc_text
 from projections.pipeline import AsyncProjection, Logged
 
 
@@ -128,4 +129,4 @@ class SubscriptionsProjection(AsyncProjection):
 
 
 def _json_line(line: dict[str, Any]) -> dict[str, Any]:
-    return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in line.items()}
+    return {key: utc_text(value) if isinstance(value, datetime) else value for key, value in line.items()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, get_args
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -17,6 +17,7 @@ import msgspec
 from psycopg import Cursor
 
 from domain.aggregates import Customer, Invoice, Subscription
+from domain.instants import utc_text
 from projections.pipeline import AsyncProjection, Logged
 
 MESSAGE_NAMESPACE = uuid5(NAMESPACE_URL, "https://chargeledger.dev/webhook-messages")
@@ -50,7 +51,7 @@ Owner = tuple[UUID, UUID | None]  # (emp_id, customer_id)
 
 
 def instant(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if value is None else utc_text(value)
 
 
 def _customer_created(e: Customer.Registered) -> tuple[str, dict[str, Any]]:

@@ -147,7 +147,10 @@ def test_an_ended_postpaid_subscription_gets_a_final_prorated_invoice_and_no_lat
     )
     assert (final["period_start"], final["period_end"]) == ("2027-02-01T00:00:00Z", "2027-02-20T00:00:00Z")
     assert package_lines(final) == [("BASE-POST", prorate(1490, 19, 28))]
-    assert [line["amount_minor"] for line in final["lines"] if line["kind"] == "session"] == [777]
+    sessions = [
+        (line["amount_minor"], line["ended_at"]) for line in final["lines"] if line["kind"] == "session"
+    ]
+    assert sessions == [(777, "2027-02-04T11:00:00Z")]
     advance(tenant, utc(2027, 5, 1, 12))
     assert len(invoices(tenant, bob["id"])) == 2
     listed = tenant.emp.get("/v1/subscriptions", params={"customer_id": bob["id"]}).json()["items"]

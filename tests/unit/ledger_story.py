@@ -62,8 +62,12 @@ class LedgerStory:
         self.services = in_memory_services(self.clock, self.gateway)
         self.worklists = LogWorkLists(self.services.ledger)
         self.emp_id = self.register_emp("Volt EMP")
+        self.copy_catalog(self.emp_id)
+
+    def copy_catalog(self, emp_id: UUID) -> None:
+        """The catalog above, for that EMP."""
         for code, (kind, recurring, payment, price) in PACKAGES.items():
-            self.do(DefinePackage(self.emp_id, code, code.title(), kind, recurring, payment, price, ACTOR))
+            self.do(DefinePackage(emp_id, code, code.title(), kind, recurring, payment, price, ACTOR))
 
     def do(self, command: object) -> Any:
         return handle(command, self.services)
