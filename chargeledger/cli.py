@@ -227,18 +227,14 @@ def _export(settings: Settings, database_url: str, args: argparse.Namespace) -> 
 
 
 def _demo(settings: Settings, database_url: str, customers: int, days: int, seed: int) -> int:
-    from datetime import UTC, datetime, timedelta
-
     from chargeledger.demo import run_demo
-    from commands.ports import ManualClock
 
     logging.getLogger("commands.jobs").setLevel(logging.WARNING)  # the progress bar tells the story
-    clock = ManualClock(datetime.now(UTC) - timedelta(days=days + 2))
-    system = build_system(database_url, pool_size=settings.pool_size, clock=clock, hmac_key=settings.hmac_key)
+    system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
     system.start_projections()
     system.start_mail_worker(settings.smtp_url, settings.mail_from)
     try:
-        run_demo(system, clock, customers=customers, days=days, seed=seed)
+        run_demo(system, customers=customers, days=days, seed=seed)
     finally:
         system.close()
     return 0

@@ -1,5 +1,6 @@
-"""`chargeledger demo`: an EMP, a catalog and a few hundred customers of both types, months of
-charging on a controllable clock, the batch jobs every night, and a summary at the end."""
+"""`chargeledger demo`: an EMP on a test clock, a catalog and a few hundred customers of both
+types, months of charging with the EMP's clock moved day by day (so its batch jobs run every
+night as the scheduler would), and a summary at the end."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from commands.messages import (
     TopUpBalance,
 )
 from commands.payment_worker import PendingPaymentWorker
-from commands.ports import ManualClock
 from commands.unit_of_work import Registered
 from domain.aggregates import PaymentCard
 from domain.errors import DomainError
@@ -40,7 +40,6 @@ CARDS = {
     "mastercard": PaymentCard("tok_mastercard", "mastercard", "4444", 6, 2031),
     "failing": PaymentCard("tok_chargeCustomerFail", "visa", "0341", 3, 2030),
 }
-JOBS = ("recurring-prepayment", "recurring-payment", "invoice-production")
 ACTOR = "process:demo"
 
 
@@ -74,13 +73,20 @@ class Tally:
 
 
 def run_demo(
-    system: System, clock: ManualClock, *, customers: int, days: int, seed: int, out: TextIO = sys.stdout
+    system: System, *, customers: int, days: int, seed: int, out: TextIO = sys.stdout
 ) -> dict[str, Any]:
+    """The EMP's test clock starts `days` + 2 days ago at midnight UTC and ends near now."""
     rng = random.Random(seed)
     do = lambda command: handle(command, system.services)  # noqa: E731
     tally = Tally()
-    start = clock.now()
-    emp = do(RegisterEmp(f"Demo EMP {start:%Y-%m-%d %H%M%S}", "EUR", 1000, 3000, ACTOR, vat_rate_bp=2550)).id
+    today = datetime.now(UTC).date()
+    start = datetime.combine(today - timedelta(days=days + 2), time(9), tzinfo=UTC)
+    name = f"Demo EMP {datetime.now(UTC):%Y-%m-%d %H%M%S}"
+    emp = do(RegisterEmp(name, "EUR", 1000, 3000, ACTOR, vat_rate_bp=2550, test_clock_now=start)).id
+
+    def move_clock(to: datetime) -> None:
+        system.advance_test_clock(emp, to, run_jobs=True, actor=ACTOR)
+
     for code, name, kind, recurring, payment, price in CATALOG:
         do(DefinePackage(emp, code, name, kind, recurring, payment, price, ACTOR))
 
@@ -93,7 +99,7 @@ def run_demo(
     for n in range(customers):
         prepaid = rng.random() < 0.6
         card = rng.choices(list(CARDS), weights=[6, 3, 1])[0] if prepaid or rng.random() < 0.5 else None
-        clock.set(start + timedelta(minutes=n))
+        move_clock(start + timedelta(minutes=n))
         outcome = do(
             Register(
                 emp_id=emp,
@@ -115,11 +121,11 @@ def run_demo(
     session_number = 0
     for day in range(days):
         midnight = datetime.combine((start + timedelta(days=day + 1)).date(), time(0), tzinfo=UTC)
+        move_clock(midnight + timedelta(days=1))  # the day has passed: its sessions have ended
         for person in people:
             if rng.random() < 0.35:
                 session_number += 1
                 ended = midnight + timedelta(hours=rng.randint(7, 21), minutes=rng.randint(0, 59))
-                clock.set(ended + timedelta(minutes=5))
                 kwh = rng.randint(5, 60)
                 if _try(tally, do, RecordSession(
                     emp, f"DEMO-{session_number:07d}", person.id, ended - timedelta(minutes=kwh * 2), ended,
@@ -135,12 +141,10 @@ def run_demo(
             wants_top_up = person.account_type == "prepaid" and rng.random() < 0.02
             if wants_top_up and _try(tally, do, TopUpBalance(emp, person.id, 2000, ACTOR)):
                 tally.manual_top_ups += 1
-        clock.set(midnight + timedelta(days=1, hours=2))
         system.catch_up()  # the card-payment worker's list is an asynchronous read model
         payments.run_once()
-        for job in JOBS:
-            system.run_job(job, clock.now(), ACTOR)
         bar.step(f"day {day + 1} of {days}")
+    move_clock(datetime.combine(start.date() + timedelta(days=days + 1), time(3), tzinfo=UTC))
 
     system.catch_up()
     summary = _summary(system, emp, tally)

@@ -24,9 +24,9 @@ What the checks cannot ask of this API, by design, and so is relaxed (and only t
   body fields): schemathesis is told not to add them to schema-breaking requests. It does not
   generate or break the Authorization header either: the key is ours, and test_roles_matrix
   covers every route with no key, a wrong key and each role.
-- Batch jobs catch up everything due up to `as_of` (docs/billing.md): a generated `as_of` in
-  the year 9999 over real subscriptions is centuries of billing, not a request. The job
-  operation is fuzzed on a ledger without subscriptions, where every run is instant.
+- Batch jobs catch up everything due up to `as_of` (docs/billing.md), never beyond the EMP's
+  now: a generated `as_of` in the year 9999 is refused (422), so the job operation is fuzzed on
+  the same ledger as the others.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
 
 from api.card_numbers import find_card_number
-from tests.conftest import ServedApp, make_tenant
+from tests.conftest import ServedApp
 from tests.reliability.routes import HOOK_URL, ROUTES, Route, World, build_world
 from tests.reliability.serving import ledger_of_its_own
 
@@ -61,7 +61,6 @@ CONFIG = {
     },
 }
 ROLE_PREFERENCE = ("emp", "auditor", "support", "admin")
-BATCH_JOBS = "/v1/jobs/{job}/runs"
 TALLY: Counter[str] = Counter()
 
 
@@ -71,13 +70,6 @@ def world(server_url: str) -> Iterator[World]:
         built = build_world(served)
         yield built
         built.close()
-
-
-@pytest.fixture(scope="module")
-def jobless_world(server_url: str) -> Iterator[World]:
-    """An EMP with customers and no subscription: a batch job has nothing to catch up."""
-    with ledger_of_its_own(server_url) as served, served.client(served.admin_token) as admin:
-        yield World(served, admin, make_tenant(served, admin), make_tenant(served, admin))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -173,9 +165,8 @@ def fuzz(operation: Any, mode: GenerationMode, world: World, route: Route, heade
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.label)
 def test_generated_requests_get_documented_answers_and_never_a_server_error(
-    route: Route, server_url: str, request: pytest.FixtureRequest
+    route: Route, world: World
 ) -> None:
-    world: World = request.getfixturevalue("jobless_world" if route.path == BATCH_JOBS else "world")
     operation = schema_of(world.served)[route.path][route.method]
     headers = {} if route.roles == {"public"} else {"Authorization": f"Bearer {key_for(world, route.roles)}"}
 
