@@ -17,6 +17,7 @@ from litestar.typing import FieldDefinition
 from api.idempotency import MAX_KEY_LENGTH
 from api.problems import ProblemDetails
 from domain.money import ISO_4217, MAX_AMOUNT_MINOR
+from domain.periods import known_zones
 from projections.webhooks import EVENT_TYPES, EventType
 
 
@@ -89,7 +90,11 @@ VatRate = Annotated[int, msgspec.Meta(ge=0, le=10_000, description="VAT in basis
 TimeZoneName = Annotated[
     str,
     msgspec.Meta(
-        min_length=1, max_length=64, pattern=NO_NUL, description="an IANA time zone, e.g. Europe/Helsinki"
+        min_length=1,
+        max_length=64,
+        pattern=NO_NUL,
+        description="an IANA time zone, e.g. Europe/Helsinki (another name: 400)",
+        extra_json_schema={"enum": sorted(known_zones())},
     ),
 ]
 
@@ -722,8 +727,8 @@ class FeedPage(msgspec.Struct, frozen=True):
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):
     """Documents a request struct as strictly as it is decoded: Litestar leaves out its
-    `forbid_unknown_fields` (an unknown field is a 400) and, on an optional field, a bound of 0
-    (`threshold_minor >= 0`)."""
+    `forbid_unknown_fields` (an unknown field is a 400), a field's `enum` (the time zones) and,
+    on an optional field, a bound of 0 (`threshold_minor >= 0`)."""
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
@@ -733,12 +738,18 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
         info = msgspec.inspect.type_info(struct_type)
         assert isinstance(info, msgspec.inspect.StructType)
         for field in info.fields:
-            optional = field.type
-            if not isinstance(optional, msgspec.inspect.UnionType):
-                continue
-            constrained = next((t for t in optional.types if isinstance(t, msgspec.inspect.IntType)), None)
             documented = (schema.properties or {}).get(field.encode_name)
-            if constrained is None or not isinstance(documented, Schema):
+            if not isinstance(documented, Schema):
+                continue
+            optional = isinstance(field.type, msgspec.inspect.UnionType)
+            types = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
+            for metadata in (t for t in types if isinstance(t, msgspec.inspect.Metadata)):
+                extra = metadata.extra_json_schema or {}
+                if "enum" in extra:  # Litestar leaves a Meta's enum out
+                    documented.enum = [*extra["enum"], *([None] if optional else [])]
+            types = tuple(t.type if isinstance(t, msgspec.inspect.Metadata) else t for t in types)
+            constrained = next((t for t in types if isinstance(t, msgspec.inspect.IntType)), None)
+            if not optional or constrained is None:
                 continue
             for bound, keyword in ZERO_BOUNDS.items():
                 if getattr(constrained, bound) == 0 and getattr(documented, keyword) is None:

@@ -23,7 +23,7 @@ DEFAULT_TIME_ZONE = "UTC"
 @lru_cache(maxsize=512)
 def zone_of(name: str, field: str = "time_zone") -> ZoneInfo:
     """The IANA time zone of that name; ValidationFailed naming `field` for an unknown one."""
-    if name not in _known_zones():
+    if name not in known_zones():
         raise ValidationFailed(
             f"{field}: unknown IANA time zone {name!r} (e.g. Europe/Helsinki)", field=field
         )
@@ -34,7 +34,8 @@ def zone_of(name: str, field: str = "time_zone") -> ZoneInfo:
 
 
 @lru_cache(maxsize=1)
-def _known_zones() -> frozenset[str]:
+def known_zones() -> frozenset[str]:
+    """Every IANA time zone name an EMP may have."""
     return frozenset(available_timezones()) | {"UTC"}
 
 

@@ -22,7 +22,7 @@ from projections import queries
     sync_to_thread=True,
     status_code=200,
     tags=["jobs"],
-    responses=problems(409, 413, 422),
+    responses=problems(404, 409, 413, 422),
 )
 def run_job(
     job: FromPath[JobName],

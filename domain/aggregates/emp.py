@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -15,6 +15,8 @@ from domain.periods import DEFAULT_TIME_ZONE, zone_of
 
 DEFAULT_AUTO_TOP_UP_THRESHOLD_MINOR = 1000
 DEFAULT_AUTO_TOP_UP_AMOUNT_MINOR = 3000
+# Each move runs every night's jobs on the way: a move of years is refused, not run for hours.
+MAX_TEST_CLOCK_MOVE = timedelta(days=400)
 
 
 class Emp(Aggregate):
@@ -145,6 +147,12 @@ class Emp(Aggregate):
         if to < self.test_clock_now:
             raise InvalidPeriod(
                 f"to: a test clock only moves forward (it is at {self.test_clock_now.isoformat()})",
+                field="to",
+            )
+        if to - self.test_clock_now > MAX_TEST_CLOCK_MOVE:
+            raise InvalidPeriod(
+                f"to: a test clock moves at most {MAX_TEST_CLOCK_MOVE.days} days at a time, running the"
+                " jobs of every night on the way; move it in steps",
                 field="to",
             )
         if to > self.test_clock_now:

@@ -79,6 +79,9 @@ def test_a_test_clock_moves_forward_only_and_only_where_there_is_one(story: Ledg
         emp.advance_test_clock(CLOCK - timedelta(seconds=1), occurred_at=CLOCK, caused_by=ACTOR)
     emp.advance_test_clock(CLOCK, occurred_at=CLOCK, caused_by=ACTOR)
     assert not emp.pending_events  # to the same instant: nothing happens
+    with pytest.raises(InvalidPeriod, match="at most 400 days"):
+        emp.advance_test_clock(CLOCK + timedelta(days=401), occurred_at=CLOCK, caused_by=ACTOR)
+    emp.advance_test_clock(CLOCK + timedelta(days=400), occurred_at=CLOCK, caused_by=ACTOR)
     real = story.services.ledger.get_emp(story.emp_id)
     with pytest.raises(ValidationFailed):
         real.advance_test_clock(CLOCK, occurred_at=CLOCK, caused_by=ACTOR)
