@@ -1,0 +1,20 @@
+"""Whether a driver may start charging: one decision, for the ledger's own API and for a charge
+point operator's real-time authorization over OCPI (OCPI's AllowedType values)."""
+
+from __future__ import annotations
+
+from domain.aggregates.customer import AccountType, Customer
+
+ALLOWED = "ALLOWED"
+NO_CREDIT = "NO_CREDIT"
+BLOCKED = "BLOCKED"
+
+
+def authorization(customer: Customer, *, token_valid: bool = True) -> str:
+    """Postpaid: ALLOWED. Prepaid: ALLOWED while the balance is above zero, else NO_CREDIT. An
+    invalidated token: BLOCKED (a blocked customer, once dunning blocks them, is decided here too)."""
+    if not token_valid:
+        return BLOCKED
+    if customer.account_type == AccountType.POSTPAID or customer.balance_minor > 0:
+        return ALLOWED
+    return NO_CREDIT
