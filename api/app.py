@@ -27,6 +27,8 @@ from api.auth import PUBLIC_PATHS, BearerKeyMiddleware
 from api.card_numbers import CardNumberGuard
 from api.context import ApiContext
 from api.idempotency import IdempotencyMiddleware
+from api.ocpi import routes as ocpi
+from api.ocpi.envelope import DecimalJsonRequest, EchoRequestIds
 from api.problems import CLIENT_PROBLEMS, EXCEPTION_HANDLERS
 from api.rate_limit import RateLimitMiddleware
 from api.routes import (
@@ -39,6 +41,7 @@ from api.routes import (
     history,
     invoices,
     jobs,
+    ocpi_admin,
     registrations,
     sessions,
     subscriptions,
@@ -128,13 +131,17 @@ def create_app(
                     *invoices.ROUTES,
                     *jobs.ROUTES,
                     *webhooks.ROUTES,
+                    *ocpi_admin.ROUTES,
                 ],
             ),
+            # OCPI's own surface: its token auth, envelopes, and JSON numbers read as decimals.
+            Router(path="/", route_handlers=ocpi.ROUTES, request_class=DecimalJsonRequest),
             Router(path="/", route_handlers=health.ROUTES),
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False, use_cache=True)},
         middleware=[
             CompleteAllowHeader,
+            EchoRequestIds,
             prometheus.middleware,
             DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS),
             DefineMiddleware(RateLimitMiddleware, limits=ctx.rate_limits),
@@ -154,7 +161,13 @@ def create_app(
                         type="http",
                         scheme="bearer",
                         description="the admin key, or an EMP's key with role emp, support or auditor",
-                    )
+                    ),
+                    "ocpiToken": SecurityScheme(
+                        type="apiKey",
+                        name="Authorization",
+                        security_scheme_in="header",
+                        description="OCPI: 'Token <base64 of the token>' (the raw token is accepted too)",
+                    ),
                 }
             ),
         ),

@@ -238,16 +238,33 @@ def _subclasses(cls: type[Exception]) -> set[type[Exception]]:
 # Problems a client caused: answered, never logged with a stack trace as if they were ours.
 CLIENT_PROBLEMS = frozenset({*_subclasses(DomainError), ApiProblem})
 
+
+def or_ocpi_envelope(handler: Any) -> Any:
+    """Under /ocpi/ every error is an OCPI envelope (api/ocpi/envelope.py); elsewhere problem details."""
+
+    def dispatch(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        from api.ocpi.envelope import error_response, is_ocpi
+
+        if is_ocpi(request.url.path) and handler is not on_database_unavailable:
+            return error_response(request, exc)
+        return handler(request, exc)  # type: ignore[no-any-return]
+
+    return dispatch
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
-    DomainError: on_domain_error,
-    ApiProblem: on_api_problem,
-    ValidationException: on_validation_error,
-    HTTPException: on_http_exception,
-    OperationalError: on_database_unavailable,
-    InterfaceError: on_database_unavailable,
-    PoolTimeout: on_database_unavailable,
-    EsOperationalError: on_database_unavailable,
-    EsInterfaceError: on_database_unavailable,
-    EsIntegrityError: on_lost_race,
-    Exception: on_unexpected,
+    kind: or_ocpi_envelope(handler)
+    for kind, handler in {
+        DomainError: on_domain_error,
+        ApiProblem: on_api_problem,
+        ValidationException: on_validation_error,
+        HTTPException: on_http_exception,
+        OperationalError: on_database_unavailable,
+        InterfaceError: on_database_unavailable,
+        PoolTimeout: on_database_unavailable,
+        EsOperationalError: on_database_unavailable,
+        EsInterfaceError: on_database_unavailable,
+        EsIntegrityError: on_lost_race,
+        Exception: on_unexpected,
+    }.items()
 }

@@ -15,6 +15,10 @@ from domain.errors import InvalidPeriod, ValidationFailed
 T = TypeVar("T")
 
 
+class MalformedJson(ValidationFailed):
+    """A body that is not JSON at all (OCPI answers it at the HTTP level, 400)."""
+
+
 async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
     if parameter is None or "json" not in request.headers.get("content-type", "application/json"):
@@ -25,7 +29,7 @@ async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
     except msgspec.ValidationError as error:
         raise validation_failure(error) from None
     except msgspec.DecodeError as error:
-        raise ValidationFailed(f"body: not valid JSON ({error})", field="body") from None
+        raise MalformedJson(f"body: not valid JSON ({error})", field="body") from None
     check_instants(decoded)
 
 
