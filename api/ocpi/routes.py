@@ -8,7 +8,7 @@ import secrets
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -18,7 +18,7 @@ from litestar import Request, Response, delete, get, post, put
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.context import ApiContext
 from api.ocpi import structs
@@ -336,8 +336,11 @@ async def get_cdr(
 
 # --- tokens --------------------------------------------------------------------------------
 
-Offset = QueryParameter(ge=0, le=2**31 - 1, description="the first object's position, default 0")
-PageLimit = QueryParameter(ge=1, le=MAX_PAGE, description=f"objects per page, at most {MAX_PAGE}")
+Offset = Annotated[int, QueryParameter(ge=0, le=2**31 - 1, description="the first object's position")]
+PageLimit = Annotated[
+    int,
+    QueryParameter(ge=1, le=2**31 - 1, description=f"objects per page; more than {MAX_PAGE} get {MAX_PAGE}"),
+]
 
 
 def ocpi_token(emp: Any, row: dict[str, Any]) -> structs.Token:
@@ -371,15 +374,15 @@ def ocpi_token(emp: Any, row: dict[str, Any]) -> structs.Token:
 async def list_tokens(
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
-    offset: Any = Offset,
-    limit: Any = PageLimit,
+    date_from: FromQuery[datetime | None] = None,
+    date_to: FromQuery[datetime | None] = None,
+    offset: Offset = 0,
+    limit: PageLimit = MAX_PAGE,
 ) -> Response[bytes]:
     """The EMP's tokens, invalid ones included, last updated in [date_from, date_to)."""
     caller = await connected(request, ctx)
-    applied = min(limit or MAX_PAGE, MAX_PAGE)
-    start = offset or 0
+    applied = min(limit, MAX_PAGE)
+    start = offset
     frm = None if date_from is None else as_utc(date_from)
     to = None if date_to is None else as_utc(date_to)
 
@@ -441,7 +444,7 @@ async def authorize(
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
     data: JSONBody[structs.LocationReferences | None] = None,
-    type: structs.TokenType = "RFID",
+    type: FromQuery[structs.TokenType] = "RFID",
 ) -> Response[bytes]:
     """Real-time authorization: ALLOWED, NO_CREDIT or BLOCKED, as /v1/customers/{id}/authorize
     decides it; an unknown token is 404 with status 2004."""
