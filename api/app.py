@@ -28,7 +28,7 @@ from api.card_numbers import CardNumberGuard
 from api.context import ApiContext
 from api.idempotency import IdempotencyMiddleware
 from api.ocpi import routes as ocpi
-from api.ocpi.envelope import DecimalJsonRequest, EchoRequestIds
+from api.ocpi.envelope import DecimalJsonRequest, EchoRequestIds, OcpiError
 from api.problems import CLIENT_PROBLEMS, EXCEPTION_HANDLERS
 from api.rate_limit import RateLimitMiddleware
 from api.routes import (
@@ -50,8 +50,11 @@ from api.routes import (
 )
 from api.schemas import StrictStructSchemaPlugin
 from api.strict_body import decode_body_strictly
+from commands.ocpi_peer import PeerUnreachable
 
 BEARER = "apiKey"
+# Answers to the client's own mistakes: logged without a stack trace.
+QUIET_STATUSES = (400, 401, 402, 403, 404, 405, 409, 413, 422, 429, 503)
 # Synchronous handlers run on the event loop's default executor, min(32, cores + 4) threads by
 # default: six on a 2-core machine. A write holds its thread until the read models reflect it,
 # so six writes waiting on slow read models would make every other request queue behind them.
@@ -174,7 +177,22 @@ def create_app(
         logging_config=LoggingConfig(
             configure_root_logger=False,
             log_exceptions="always",
-            disable_stack_trace={400, 401, 402, 403, 404, 405, 409, 413, 422, 429, 503, *CLIENT_PROBLEMS},
+            disable_stack_trace={
+                400,
+                401,
+                402,
+                403,
+                404,
+                405,
+                409,
+                413,
+                422,
+                429,
+                503,
+                *CLIENT_PROBLEMS,
+                OcpiError,
+                PeerUnreachable,
+            },  # fmt: skip
             **formatters,
         ),
         request_max_body_size=MAX_BODY_BYTES,

@@ -15,7 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from psycopg import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,10 @@ def problem_specs(*statuses: int) -> dict[int, ResponseSpec]:
         )
         for status in sorted(set(statuses))
     }
+
+
+class MalformedJson(ValidationFailed):
+    """A body that is not JSON at all (OCPI answers it at the HTTP level, 400)."""
 
 
 class ApiProblem(Exception):

@@ -9,14 +9,10 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
-from api.problems import field_from_message
+from api.problems import MalformedJson, field_from_message
 from domain.errors import InvalidPeriod, ValidationFailed
 
 T = TypeVar("T")
-
-
-class MalformedJson(ValidationFailed):
-    """A body that is not JSON at all (OCPI answers it at the HTTP level, 400)."""
 
 
 async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
@@ -24,6 +20,8 @@ async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
     if parameter is None or "json" not in request.headers.get("content-type", "application/json"):
         return
     body = await request.body()
+    if not body.strip() and _optional(parameter.annotation):
+        return  # an optional body left out
     try:
         decoded = msgspec.json.decode(body, type=parameter.annotation, strict=True)
     except msgspec.ValidationError as error:
@@ -71,3 +69,11 @@ def instant_beyond_utc(value: Any, path: str = "") -> str | None:
             if found:
                 return found
     return None
+
+
+def _optional(annotation: Any) -> bool:
+    try:
+        msgspec.json.decode(b"null", type=annotation)
+    except (msgspec.ValidationError, TypeError):
+        return False
+    return True

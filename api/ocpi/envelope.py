@@ -22,7 +22,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ASGIApp, Empty, Message, Receive, Scope, Send
 from psycopg_pool import ConnectionPool
 
-from api.strict_body import MalformedJson
+from api.problems import MalformedJson
 from commands.ocpi_peer import PeerUnreachable
 from domain.errors import DomainError, MethodNotAllowed, NotFound
 
