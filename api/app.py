@@ -177,22 +177,7 @@ def create_app(
         logging_config=LoggingConfig(
             configure_root_logger=False,
             log_exceptions="always",
-            disable_stack_trace={
-                400,
-                401,
-                402,
-                403,
-                404,
-                405,
-                409,
-                413,
-                422,
-                429,
-                503,
-                *CLIENT_PROBLEMS,
-                OcpiError,
-                PeerUnreachable,
-            },  # fmt: skip
+            disable_stack_trace={*QUIET_STATUSES, *CLIENT_PROBLEMS, OcpiError, PeerUnreachable},
             **formatters,
         ),
         request_max_body_size=MAX_BODY_BYTES,
