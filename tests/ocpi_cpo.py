@@ -21,6 +21,9 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import ServedApp, Tenant, make_tenant
+from tests.e2e.ledger_story import customer
+
 EXAMPLES = Path(__file__).resolve().parent / "ocpi_examples" / "examples"
 
 
@@ -183,3 +186,76 @@ def recent(days: int = 1) -> dict[str, str]:
         "start_date_time": start.isoformat().replace("+00:00", "Z"),
         "end_date_time": end.isoformat().replace("+00:00", "Z"),
     }
+
+
+@dataclass
+class Connection:
+    """A tenant connected with a CPO: the party, its tokens and an OCPI client with token C."""
+
+    tenant: Tenant
+    cpo: LocalCpo
+    party: dict[str, Any]
+    token_c: str
+    ocpi: httpx.Client
+
+    def push(self, cdr: dict[str, Any], **decimals: str) -> httpx.Response:
+        return self.ocpi.post(
+            "/ocpi/2.2.1/cdrs",
+            content=cdr_json(cdr, **decimals),
+            headers={"content-type": "application/json"},
+        )
+
+    def cdr(self, uid: str, **changes: Any) -> dict[str, Any]:
+        return official_cdr(
+            country_code=self.cpo.country_code, party_id=self.cpo.party_id, uid=uid, **changes
+        )
+
+
+def ocpi_tenant(served: ServedApp, admin: httpx.Client, party_id: str = "VLT") -> Tenant:
+    tenant = make_tenant(served, admin)
+    changed = admin.patch(
+        f"/v1/emps/{tenant.id}", json={"ocpi": {"country_code": "fi", "party_id": party_id}}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["ocpi"] == {"country_code": "FI", "party_id": party_id}
+    return tenant
+
+
+def create_party(tenant: Tenant, cpo: LocalCpo, markup_bp: int = 0) -> dict[str, Any]:
+    created = tenant.emp.post(
+        "/v1/ocpi/parties",
+        json={
+            "country_code": cpo.country_code,
+            "party_id": cpo.party_id,
+            "name": "Example Operator",
+            "markup_bp": markup_bp,
+        },
+    )
+    assert created.status_code == 201, created.text
+    party: dict[str, Any] = created.json()
+    return party
+
+
+def connect(served: ServedApp, admin: httpx.Client, cpo: LocalCpo, markup_bp: int = 0) -> Connection:
+    """An EMP with its OCPI identity, connected with `cpo` through the whole handshake."""
+    tenant = ocpi_tenant(served, admin)
+    party = create_party(tenant, cpo, markup_bp=markup_bp)
+    registered = cpo.register(served.base_url, party["token_a"])
+    assert registered.status_code == 200, registered.text
+    body = registered.json()
+    assert body["status_code"] == 1000, body
+    token_c = body["data"]["token"]
+    return Connection(tenant, cpo, party, token_c, cpo.client(served.base_url, token_c))
+
+
+def with_token(
+    tenant: Tenant, account_type: str, uid: str | None = None, **card: Any
+) -> tuple[dict[str, Any], str]:
+    made = customer(tenant, account_type, **card)
+    uid = uid or f"RFID{uuid.uuid4().hex[:10].upper()}"
+    issued = tenant.emp.post(
+        f"/v1/customers/{made['id']}/tokens",
+        json={"uid": uid, "type": "RFID", "contract_id": f"FI-VLT-{uid[:8]}"},
+    )
+    assert issued.status_code == 201, issued.text
+    return made, uid

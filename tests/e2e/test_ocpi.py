@@ -4,12 +4,10 @@ tokens and asks for real-time authorization. Money is exact in every case."""
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -17,55 +15,17 @@ import pytest
 
 from tests.conftest import ServedApp, Tenant, make_tenant
 from tests.e2e.ledger_story import CARD, customer, top_up
-from tests.ocpi_cpo import LocalCpo, cdr_json, official_cdr, recent, token_header
-
-
-@dataclass
-class Connection:
-    """A tenant connected with a CPO: the party, its tokens and an OCPI client with token C."""
-
-    tenant: Tenant
-    cpo: LocalCpo
-    party: dict[str, Any]
-    token_c: str
-    ocpi: httpx.Client
-
-    def push(self, cdr: dict[str, Any], **decimals: str) -> httpx.Response:
-        return self.ocpi.post(
-            "/ocpi/2.2.1/cdrs",
-            content=cdr_json(cdr, **decimals),
-            headers={"content-type": "application/json"},
-        )
-
-    def cdr(self, uid: str, **changes: Any) -> dict[str, Any]:
-        return official_cdr(
-            country_code=self.cpo.country_code, party_id=self.cpo.party_id, uid=uid, **changes
-        )
-
-
-def ocpi_tenant(served: ServedApp, admin: httpx.Client, party_id: str = "VLT") -> Tenant:
-    tenant = make_tenant(served, admin)
-    changed = admin.patch(
-        f"/v1/emps/{tenant.id}", json={"ocpi": {"country_code": "fi", "party_id": party_id}}
-    )
-    assert changed.status_code == 200, changed.text
-    assert changed.json()["ocpi"] == {"country_code": "FI", "party_id": party_id}
-    return tenant
-
-
-def create_party(tenant: Tenant, cpo: LocalCpo, markup_bp: int = 0) -> dict[str, Any]:
-    created = tenant.emp.post(
-        "/v1/ocpi/parties",
-        json={
-            "country_code": cpo.country_code,
-            "party_id": cpo.party_id,
-            "name": "Example Operator",
-            "markup_bp": markup_bp,
-        },
-    )
-    assert created.status_code == 201, created.text
-    party: dict[str, Any] = created.json()
-    return party
+from tests.ocpi_cpo import (
+    EXAMPLES,
+    Connection,
+    LocalCpo,
+    connect,
+    create_party,
+    ocpi_tenant,
+    recent,
+    token_header,
+    with_token,
+)
 
 
 @pytest.fixture
@@ -77,28 +37,10 @@ def cpo() -> Iterator[LocalCpo]:
 
 @pytest.fixture
 def connection(served: ServedApp, admin: httpx.Client, cpo: LocalCpo) -> Iterator[Connection]:
-    tenant = ocpi_tenant(served, admin)
-    party = create_party(tenant, cpo, markup_bp=500)
-    registered = cpo.register(served.base_url, party["token_a"])
-    assert registered.status_code == 200, registered.text
-    body = registered.json()
-    assert body["status_code"] == 1000, body
-    with cpo.client(served.base_url, body["data"]["token"]) as ocpi:
-        yield Connection(tenant, cpo, party, body["data"]["token"], ocpi)
-    tenant.close()
-
-
-def with_token(
-    tenant: Tenant, account_type: str, uid: str | None = None, **card: Any
-) -> tuple[dict[str, Any], str]:
-    made = customer(tenant, account_type, **card)
-    uid = uid or f"RFID{uuid.uuid4().hex[:10].upper()}"
-    issued = tenant.emp.post(
-        f"/v1/customers/{made['id']}/tokens",
-        json={"uid": uid, "type": "RFID", "contract_id": f"FI-VLT-{uid[:8]}"},
-    )
-    assert issued.status_code == 201, issued.text
-    return made, uid
+    connected = connect(served, admin, cpo, markup_bp=500)
+    yield connected
+    connected.ocpi.close()
+    connected.tenant.close()
 
 
 def transactions(tenant: Tenant, customer_id: str) -> list[dict[str, Any]]:
@@ -478,8 +420,8 @@ def test_a_token_uid_is_unique_in_the_emp_whatever_its_case(connection: Connecti
 
 def test_the_official_token_examples_are_authorized_as_the_ledger_decides(connection: Connection) -> None:
     tenant = connection.tenant
-    app_user = json.loads((EXAMPLES_DIR / "token_example_1_app_user.json").read_text())
-    rfid = json.loads((EXAMPLES_DIR / "token_example_2_full_rfid.json").read_text())
+    app_user = json.loads((EXAMPLES / "token_example_1_app_user.json").read_text())
+    rfid = json.loads((EXAMPLES / "token_example_2_full_rfid.json").read_text())
     funded = customer(tenant, "prepaid", card=CARD)
     assert top_up(tenant, funded["id"], 500).status_code == 201
     empty = customer(tenant, "prepaid")
@@ -521,7 +463,3 @@ def test_the_official_token_examples_are_authorized_as_the_ledger_decides(connec
     )
     assert (unknown.status_code, unknown.json()["status_code"]) == (404, 2004)
     assert (wrong_type.status_code, wrong_type.json()["status_code"]) == (404, 2004)
-
-
-EXAMPLES_DIR = __import__("tests.ocpi_cpo", fromlist=["EXAMPLES"]).EXAMPLES
-_ = base64
