@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar._openapi.schema_generation import SchemaCreator
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import HeaderParameter
 from litestar.typing import FieldDefinition
 
@@ -820,6 +820,7 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
         info = msgspec.inspect.type_info(struct_type)
         assert isinstance(info, msgspec.inspect.StructType)
         for field in info.fields:
+            _decimals_as_numbers(field, (schema.properties or {}).get(field.encode_name))
             optional = field.type
             if not isinstance(optional, msgspec.inspect.UnionType):
                 continue
@@ -831,3 +832,15 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
                 if getattr(constrained, bound) == 0 and getattr(documented, keyword) is None:
                     setattr(documented, keyword, 0)
         return schema
+
+
+def _decimals_as_numbers(field: msgspec.inspect.Field, documented: Any) -> None:
+    """A Decimal field is a JSON number (decoded exactly; OCPI's amounts), not Litestar's string."""
+    kinds = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
+    if not isinstance(documented, Schema) or not any(
+        isinstance(k, msgspec.inspect.DecimalType) for k in kinds
+    ):
+        return
+    for part in [documented, *(documented.one_of or [])]:
+        if isinstance(part, Schema) and part.type == OpenAPIType.STRING:
+            part.type = OpenAPIType.NUMBER

@@ -18,7 +18,9 @@ from uuid import UUID
 import anyio.to_thread
 import msgspec
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Empty, Message, Receive, Scope, Send
 from psycopg_pool import ConnectionPool
 
@@ -215,9 +217,11 @@ def _find_caller(pool: ConnectionPool, candidates: list[str]) -> Caller | None:
     return Caller(party, emp_id, kind, token, country, party_code, markup)
 
 
-async def caller_of(request: Request[Any, Any, Any], pool: ConnectionPool, *, registering: bool) -> Caller:
+async def caller_of(
+    connection: ASGIConnection[Any, Any, Any, Any], pool: ConnectionPool, *, registering: bool
+) -> Caller:
     """The caller, or 401 with status 2000. `registering`: token A is accepted too."""
-    candidates = token_candidates(request.headers.get("authorization", ""))
+    candidates = token_candidates(connection.headers.get("authorization", ""))
     found = await anyio.to_thread.run_sync(_find_caller, pool, candidates) if candidates else None
     if found is None:
         raise OcpiError(CLIENT_ERROR, "send a valid credentials token as 'Authorization: Token <token>'", 401)
@@ -225,4 +229,25 @@ async def caller_of(request: Request[Any, Any, Any], pool: ConnectionPool, *, re
         raise OcpiError(
             CLIENT_ERROR, "token A is for registration only: register with the credentials module", 401
         )
+    return found
+
+
+# Guards: they run before the body is read, so a request without a valid token is a 401 whatever
+# its body. Each keeps the caller in the request's state for the handler.
+
+
+async def registering(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Token A (a party registering) or token C."""
+    ctx = connection.app.state.ctx
+    connection.state.ocpi_caller = await caller_of(connection, ctx.pool, registering=True)
+
+
+async def registered(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Token C only."""
+    ctx = connection.app.state.ctx
+    connection.state.ocpi_caller = await caller_of(connection, ctx.pool, registering=False)
+
+
+def caller(request: Request[Any, Any, Any]) -> Caller:
+    found: Caller = request.state.ocpi_caller
     return found

@@ -32,8 +32,10 @@ from api.ocpi.envelope import (
     OcpiError,
     answer,
     as_utc,
-    caller_of,
+    caller,
     instant,
+    registered,
+    registering,
     sha256,
 )
 from api.ocpi.urls import VERSION, module_url, version_url, versions_url
@@ -66,25 +68,19 @@ def documented(envelope: type, *codes: int) -> dict[int, ResponseSpec]:
     return answers
 
 
-def ocpi_route(**kwargs: Any) -> dict[str, Any]:
-    return {"tags": ["ocpi"], "security": OCPI_SECURITY, "media_type": MEDIA_TYPE, **kwargs}
-
-
-async def connected(request: Request[Any, Any, Any], ctx: ApiContext) -> Caller:
-    return await caller_of(request, ctx.pool, registering=False)
-
-
-async def registering(request: Request[Any, Any, Any], ctx: ApiContext) -> Caller:
-    return await caller_of(request, ctx.pool, registering=True)
+def ocpi_route(*, token_a: bool = False, **kwargs: Any) -> dict[str, Any]:
+    """An OCPI route: token C needed (`token_a`: token A of a registering party too)."""
+    guard = registering if token_a else registered
+    route = {"tags": ["ocpi"], "security": OCPI_SECURITY, "media_type": MEDIA_TYPE, "guards": [guard]}
+    return {**route, **kwargs}
 
 
 # --- versions ------------------------------------------------------------------------------
 
 
-@get("/ocpi/versions", **ocpi_route(responses=documented(structs.VersionsEnvelope, 401)))
+@get("/ocpi/versions", **ocpi_route(token_a=True, responses=documented(structs.VersionsEnvelope, 401)))
 async def versions(request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]) -> Response[bytes]:
     """The OCPI versions chargeledger speaks (token A or C)."""
-    await registering(request, ctx)
     return answer([structs.Version(VERSION, version_url(ctx, request.scope))])
 
 
@@ -99,12 +95,11 @@ def _endpoints(ctx: ApiContext, scope: Any) -> structs.VersionDetails:
     )
 
 
-@get("/ocpi/2.2.1", **ocpi_route(responses=documented(structs.VersionDetailsEnvelope, 401)))
+@get("/ocpi/2.2.1", **ocpi_route(token_a=True, responses=documented(structs.VersionDetailsEnvelope, 401)))
 async def version_details(
     request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> Response[bytes]:
     """Version 2.2.1's endpoints: credentials, cdrs (receiver), tokens (sender)."""
-    await registering(request, ctx)
     return answer(_endpoints(ctx, request.scope))
 
 
@@ -158,53 +153,59 @@ def _register(
 
 
 CREDENTIALS = documented(structs.CredentialsEnvelope, 400, 401, 405)
+CREDENTIALS_READ = documented(structs.CredentialsEnvelope, 401)
 
 
-@get("/ocpi/2.2.1/credentials", **ocpi_route(responses=documented(structs.CredentialsEnvelope, 401)))
+@get(
+    "/ocpi/2.2.1/credentials",
+    **ocpi_route(token_a=True, responses=documented(structs.CredentialsEnvelope, 401)),
+)
 async def get_credentials(
     request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> Response[bytes]:
     """The credentials the caller holds for chargeledger."""
-    caller = await registering(request, ctx)
-    credentials = await anyio.to_thread.run_sync(_our_credentials, ctx, request.scope, caller, caller.token)
+    who = caller(request)
+    credentials = await anyio.to_thread.run_sync(_our_credentials, ctx, request.scope, who, who.token)
     return answer(credentials)
 
 
-@post("/ocpi/2.2.1/credentials", status_code=200, **ocpi_route(responses=CREDENTIALS))
+@post("/ocpi/2.2.1/credentials", status_code=200, **ocpi_route(token_a=True, responses=CREDENTIALS))
 async def register_credentials(
     data: JSONBody[structs.Credentials], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> Response[bytes]:
     """Registration with token A: chargeledger reads the operator's versions and endpoints with
     its token B, then answers its own credentials with a new token C; token A then stops."""
-    caller = await registering(request, ctx)
-    if caller.kind == TOKEN_C:
+    who = caller(request)
+    if who.kind == TOKEN_C:
         raise MethodNotAllowed("registered already: update the credentials with PUT")
-    ours = await anyio.to_thread.run_sync(_register, ctx, request.scope, caller, data, False)
+    ours = await anyio.to_thread.run_sync(_register, ctx, request.scope, who, data, False)
     return answer(msgspec.Raw(ours))
 
 
-@put("/ocpi/2.2.1/credentials", **ocpi_route(responses=CREDENTIALS))
+@put("/ocpi/2.2.1/credentials", **ocpi_route(token_a=True, responses=CREDENTIALS))
 async def update_credentials(
     data: JSONBody[structs.Credentials], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> Response[bytes]:
     """Rotation: the operator's new credentials are read as at registration; a new token C is
     answered and the old one stops working."""
-    caller = await registering(request, ctx)
-    if caller.kind == TOKEN_A:
+    who = caller(request)
+    if who.kind == TOKEN_A:
         raise MethodNotAllowed("not registered yet: register with POST")
-    ours = await anyio.to_thread.run_sync(_register, ctx, request.scope, caller, data, True)
+    ours = await anyio.to_thread.run_sync(_register, ctx, request.scope, who, data, True)
     return answer(msgspec.Raw(ours))
 
 
 @delete(
-    "/ocpi/2.2.1/credentials", status_code=200, **ocpi_route(responses=documented(structs.Envelope, 401, 405))
+    "/ocpi/2.2.1/credentials",
+    status_code=200,
+    **ocpi_route(token_a=True, responses=documented(structs.Envelope, 401, 405)),
 )
 async def unregister(request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]) -> Response[bytes]:
     """The operator ends the connection: its token C stops working; the party stays unregistered."""
-    caller = await registering(request, ctx)
-    if caller.kind == TOKEN_A:
+    who = caller(request)
+    if who.kind == TOKEN_A:
         raise MethodNotAllowed("not registered: there is nothing to unregister")
-    command = UnregisterOcpiParty(caller.emp_id, caller.party, f"ocpi-party:{caller.party}")
+    command = UnregisterOcpiParty(who.emp_id, who.party, f"ocpi-party:{who.party}")
     await anyio.to_thread.run_sync(ctx.execute, command)
     return answer()
 
@@ -310,9 +311,9 @@ async def receive_cdr(
 ) -> Response[bytes]:
     """A CDR pushed by the operator: a session of the customer holding its token, a credit for
     the session a credit CDR names, or (no customer holds the token) kept as unmatched."""
-    caller = await connected(request, ctx)
+    who = caller(request)
     body = await request.body()
-    received = await anyio.to_thread.run_sync(_receive, ctx, data, body, caller)
+    received = await anyio.to_thread.run_sync(_receive, ctx, data, body, who)
     location = f"{module_url(ctx, request.scope, 'cdrs')}/{received.id}"
     return answer(status=201, headers={"Location": location})
 
@@ -325,10 +326,8 @@ async def get_cdr(
     cdr_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> Response[bytes]:
     """A CDR this operator sent, as it sent it."""
-    caller = await connected(request, ctx)
-    stored = await anyio.to_thread.run_sync(
-        ocpi_queries.cdr_body, ctx.pool, caller.emp_id, caller.party, cdr_id
-    )
+    who = caller(request)
+    stored = await anyio.to_thread.run_sync(ocpi_queries.cdr_body, ctx.pool, who.emp_id, who.party, cdr_id)
     if stored is None:
         raise OcpiError(2000, f"no CDR {cdr_id} of this operator", 404)
     return answer(msgspec.Raw(stored.encode()))
@@ -380,16 +379,16 @@ async def list_tokens(
     limit: PageLimit = MAX_PAGE,
 ) -> Response[bytes]:
     """The EMP's tokens, invalid ones included, last updated in [date_from, date_to)."""
-    caller = await connected(request, ctx)
+    who = caller(request)
     applied = min(limit, MAX_PAGE)
     start = offset
     frm = None if date_from is None else as_utc(date_from)
     to = None if date_to is None else as_utc(date_to)
 
     def page() -> tuple[int, list[structs.Token]]:
-        emp = ctx.services.ledger.get_emp(caller.emp_id)
+        emp = ctx.services.ledger.get_emp(who.emp_id)
         total, rows = ocpi_queries.tokens_page(
-            ctx.pool, caller.emp_id, date_from=frm, date_to=to, offset=start, limit=applied
+            ctx.pool, who.emp_id, date_from=frm, date_to=to, offset=start, limit=applied
         )
         return total, [ocpi_token(emp, row) for row in rows]
 
@@ -448,10 +447,10 @@ async def authorize(
 ) -> Response[bytes]:
     """Real-time authorization: ALLOWED, NO_CREDIT or BLOCKED, as /v1/customers/{id}/authorize
     decides it; an unknown token is 404 with status 2004."""
-    caller = await connected(request, ctx)
+    who = caller(request)
     if len(token_uid) > 36:
         raise OcpiError(INVALID_PARAMETERS, "token_uid: at most 36 characters")
-    info = await anyio.to_thread.run_sync(_authorize, ctx, caller, token_uid, type, data)
+    info = await anyio.to_thread.run_sync(_authorize, ctx, who, token_uid, type, data)
     return answer(msgspec.Raw(info))
 
 
