@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ServedApp, Tenant
+from tests.ocpi_cpo import LocalCpo
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 RUNNABLE = sorted(p for p in DOCS.glob("*.md") if "<!-- runnable" in p.read_text())
@@ -18,20 +19,31 @@ BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
 
 def test_the_runnable_pages_are_found() -> None:
     names = {p.name for p in RUNNABLE}
-    assert {"accounts.md", "packages.md", "sessions.md", "top-ups.md", "webhooks.md"} <= names
+    assert {"accounts.md", "packages.md", "sessions.md", "top-ups.md", "webhooks.md", "ocpi.md"} <= names
 
 
 @pytest.mark.parametrize("page", RUNNABLE, ids=lambda p: p.name)
 def test_the_examples_of_a_page_run(page: Path, served: ServedApp, tenant: Tenant) -> None:
     script = "\n".join(BLOCK.findall(page.read_text()))
     assert script.strip(), f"{page.name} has no sh examples"
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        env={**os.environ, "URL": served.base_url, "EMP_KEY": tenant.keys["emp"]},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    cpo = LocalCpo(token_b="the-cpos-token-b")  # docs/ocpi.md's operator, serving its versions
+    try:
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            env={
+                **os.environ,
+                "URL": served.base_url,
+                "EMP_KEY": tenant.keys["emp"],
+                "ADMIN_KEY": served.admin_token,
+                "EMP_ID": tenant.id,
+                "CPO_VERSIONS_URL": cpo.versions_url,
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        cpo.stop()
     assert result.returncode == 0, f"{page.name} failed:\n{result.stdout}\n{result.stderr}"
     assert "problems/internal-error" not in result.stdout
