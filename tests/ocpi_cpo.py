@@ -211,8 +211,10 @@ class Connection:
         )
 
 
-def ocpi_tenant(served: ServedApp, admin: httpx.Client, party_id: str = "VLT") -> Tenant:
-    tenant = make_tenant(served, admin)
+def ocpi_tenant(
+    served: ServedApp, admin: httpx.Client, party_id: str = "VLT", test_clock: datetime | None = None
+) -> Tenant:
+    tenant = make_tenant(served, admin, test_clock=test_clock)
     changed = admin.patch(
         f"/v1/emps/{tenant.id}", json={"ocpi": {"country_code": "fi", "party_id": party_id}}
     )
@@ -236,9 +238,15 @@ def create_party(tenant: Tenant, cpo: LocalCpo, markup_bp: int = 0) -> dict[str,
     return party
 
 
-def connect(served: ServedApp, admin: httpx.Client, cpo: LocalCpo, markup_bp: int = 0) -> Connection:
+def connect(
+    served: ServedApp,
+    admin: httpx.Client,
+    cpo: LocalCpo,
+    markup_bp: int = 0,
+    test_clock: datetime | None = None,
+) -> Connection:
     """An EMP with its OCPI identity, connected with `cpo` through the whole handshake."""
-    tenant = ocpi_tenant(served, admin)
+    tenant = ocpi_tenant(served, admin, test_clock=test_clock)
     party = create_party(tenant, cpo, markup_bp=markup_bp)
     registered = cpo.register(served.base_url, party["token_a"])
     assert registered.status_code == 200, registered.text

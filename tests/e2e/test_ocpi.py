@@ -8,13 +8,14 @@ import copy
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import ServedApp, Tenant, make_tenant
-from tests.e2e.ledger_story import CARD, customer, top_up
+from tests.e2e.ledger_story import CARD, advance, customer, define_catalog, subscribe, top_up
 from tests.ocpi_cpo import (
     EXAMPLES,
     Connection,
@@ -292,6 +293,13 @@ def test_a_credit_cdr_credits_the_original_customer(connection: Connection) -> N
     assert moves == [("session", -462), ("session_credit", 231)]  # 2.20 and 5 % back
     explained = tenant.emp.get(f"/v1/customers/{ann['id']}/balance/explain").json()
     assert explained["balance_minor"] == -231
+    [credit_line] = [line for line in explained["lines"] if line["type"] == "SessionCredited"]
+    assert (credit_line["delta_minor"], credit_line["cause"]["credited_session_id"]) == (
+        231,
+        f"NL*EXA*{original['id']}",
+    )
+    exported = tenant.emp.get("/v1/exports/transactions", params={"format": "ndjson"}).text
+    assert '"session_credit"' in exported
     unknown_reference = connection.push({**credit, "id": "X-C", "credit_reference_id": "NO-SUCH-CDR"})
     assert (unknown_reference.status_code, unknown_reference.json()["status_code"]) == (200, 2001)
 
@@ -463,3 +471,29 @@ def test_the_official_token_examples_are_authorized_as_the_ledger_decides(connec
     )
     assert (unknown.status_code, unknown.json()["status_code"]) == (404, 2004)
     assert (wrong_type.status_code, wrong_type.json()["status_code"]) == (404, 2004)
+
+
+def test_a_cdr_and_its_credit_land_on_the_next_invoice(
+    served: ServedApp, admin: httpx.Client, cpo: LocalCpo
+) -> None:
+    started = datetime.now(UTC).replace(microsecond=0)
+    connected = connect(served, admin, cpo, markup_bp=500, test_clock=started)
+    tenant = connected.tenant
+    define_catalog(tenant)
+    carl, uid = with_token(tenant, "postpaid")
+    subscribe(tenant, carl["id"], "BASE-POST")
+    cdr = connected.cdr(uid, **recent(0))
+    credit = {**cdr, "id": cdr["id"] + "-C", "credit": True, "credit_reference_id": cdr["id"],
+              "total_cost": {"excl_vat": -4.00, "incl_vat": -4.40}}  # fmt: skip
+    assert connected.push(cdr).status_code == 201
+    assert connected.push(credit).status_code == 201
+
+    advance(tenant, started + timedelta(days=33))
+
+    [invoice] = tenant.emp.get("/v1/invoices", params={"customer_id": carl["id"]}).json()["items"]
+    sessions = {
+        line["reference"]: line["amount_minor"] for line in invoice["lines"] if line["kind"] == "session"
+    }
+    assert sessions == {f"NL*EXA*{cdr['id']}": 462, f"NL*EXA*{cdr['id']}-C": -462}
+    connected.ocpi.close()
+    tenant.close()
