@@ -500,17 +500,17 @@ def test_a_cdr_and_its_credit_land_on_the_next_invoice(
 
 
 def test_the_urls_handed_out_start_with_the_public_url(served: ServedApp, cpo: LocalCpo) -> None:
-    with serving(
-        context_for(served.system, public_url="https://ledger.example.com"), served.system
-    ) as public:
-        with public.client(public.admin_token) as admin:
-            connected = connect(public, admin, cpo)
-            party = connected.party
-            versions = connected.ocpi.get("/ocpi/versions").json()["data"]
-            _, uid = with_token(connected.tenant, "postpaid")
-            pushed = connected.push(connected.cdr(uid))
-            connected.ocpi.close()
-            connected.tenant.close()
+    with (
+        serving(context_for(served.system, public_url="https://ledger.example.com"), served.system) as public,
+        public.client(public.admin_token) as admin,
+    ):
+        connected = connect(public, admin, cpo)
+        party = connected.party
+        versions = connected.ocpi.get("/ocpi/versions").json()["data"]
+        _, uid = with_token(connected.tenant, "postpaid")
+        pushed = connected.push(connected.cdr(uid))
+        connected.ocpi.close()
+        connected.tenant.close()
     assert party["versions_url"] == "https://ledger.example.com/ocpi/versions"
     assert versions == [{"version": "2.2.1", "url": "https://ledger.example.com/ocpi/2.2.1"}]
     assert pushed.headers["location"].startswith("https://ledger.example.com/ocpi/2.2.1/cdrs/")
