@@ -163,8 +163,10 @@ def _customer_of(cmd: ReceiveCdr, services: Services) -> UUID | None:
     if cmd.credited_session_id is not None:
         credited = ledger.find_session(cmd.emp_id, cmd.credited_session_id)
         if credited is None:
+            parked = ledger.find_cdr(cmd.emp_id, cmd.credited_session_id) is not None
+            reason = "is unmatched: the EMP assigns it first" if parked else "is not known"
             raise ValidationFailed(
-                "credit_reference_id: no CDR of this operator has that id", field="credit_reference_id"
+                f"credit_reference_id: the credited CDR {reason}", field="credit_reference_id"
             )
         return credited.customer_id
     if ledger.find_session(cmd.emp_id, cmd.session_id) is not None:
