@@ -175,3 +175,12 @@ def test_parties_need_the_emps_identity() -> None:
     with pytest.raises(SetUpRequired) as refused:
         story.do(CreateOcpiParty(story.emp_id, "NL", "EXA", "Example", 0, "a" * 64, ACTOR))
     assert (refused.value.field, refused.value.status) == ("ocpi", 422)
+
+
+def test_an_instant_without_a_zone_is_utc() -> None:
+    story = OcpiStory()
+    command = story.command(
+        official("T1", start_date_time="2015-06-29T21:39:09", end_date_time="2015-06-29T23:37:32.5")
+    )
+    assert command.started_at.isoformat() == "2015-06-29T21:39:09+00:00"
+    assert command.ended_at.isoformat() == "2015-06-29T23:37:32.500000+00:00"
