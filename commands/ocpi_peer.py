@@ -6,6 +6,7 @@ handshake: its versions, then the details of version 2.2.1, read with the token 
 from __future__ import annotations
 
 import base64
+import http.client
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -56,14 +57,21 @@ def token_header(token: str) -> str:
 
 def fetch_version(versions_url: str, token: str, *, allow_insecure: bool) -> PeerVersion:
     """The operator's version 2.2.1 and its endpoints, or PeerUnreachable."""
-    versions = msgspec.convert(_get(versions_url, token, allow_insecure), list[_Version])
+    versions = _as(_get(versions_url, token, allow_insecure), list[_Version], versions_url)
     chosen = next((v for v in versions if v.version == VERSION), None)
     if chosen is None:
         offered = ", ".join(v.version for v in versions) or "none"
         raise PeerUnreachable(f"the operator offers no OCPI {VERSION} (it offers: {offered})")
-    details = msgspec.convert(_get(chosen.url, token, allow_insecure), _Details)
+    details = _as(_get(chosen.url, token, allow_insecure), _Details, chosen.url)
     endpoints = {f"{e.identifier}:{e.role}": e.url for e in details.endpoints}
     return PeerVersion(VERSION, chosen.url, endpoints)
+
+
+def _as(data: Any, kind: Any, url: str) -> Any:
+    try:
+        return msgspec.convert(data, kind)
+    except msgspec.ValidationError as error:
+        raise PeerUnreachable(f"{url} answered data OCPI does not define ({error})") from None
 
 
 def _get(url: str, token: str, allow_insecure: bool) -> Any:
@@ -78,7 +86,7 @@ def _get(url: str, token: str, allow_insecure: bool) -> Any:
         answer = send("GET", url, b"", headers, allow_insecure=allow_insecure)
     except RefusedUrl as refused:
         raise PeerUnreachable(f"{url}: not called ({refused.detail})") from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, http.client.HTTPException) as error:
         raise PeerUnreachable(f"{url}: {error or type(error).__name__}") from None
     if answer.status != 200:
         raise PeerUnreachable(f"{url} answered HTTP {answer.status}")

@@ -514,3 +514,26 @@ def test_the_urls_handed_out_start_with_the_public_url(served: ServedApp, cpo: L
     assert party["versions_url"] == "https://ledger.example.com/ocpi/versions"
     assert versions == [{"version": "2.2.1", "url": "https://ledger.example.com/ocpi/2.2.1"}]
     assert pushed.headers["location"].startswith("https://ledger.example.com/ocpi/2.2.1/cdrs/")
+
+
+@pytest.mark.parametrize(
+    "versions",
+    [
+        lambda cpo: [{"version": "2.1.1", "url": f"{cpo.base_url}/ocpi/2.1.1"}],  # no 2.2.1
+        lambda cpo: {"not": "a list of versions"},
+        lambda cpo: [{"version": "2.2.1", "url": "http://127.0.0.1:1/ocpi/2.2.1"}],  # nobody listens
+    ],
+    ids=["no-2.2.1", "garbage", "details-unreachable"],
+)
+def test_a_cpo_whose_versions_cannot_be_used_gets_3001(
+    served: ServedApp, admin: httpx.Client, cpo: LocalCpo, versions: Any
+) -> None:
+    tenant = ocpi_tenant(served, admin)
+    party = create_party(tenant, cpo)
+    cpo.versions = lambda: versions(cpo)  # type: ignore[method-assign]
+
+    refused = cpo.register(served.base_url, party["token_a"])
+
+    assert (refused.status_code, refused.json()["status_code"]) == (200, 3001), refused.text
+    assert tenant.emp.get("/v1/ocpi/parties").json()["items"][0]["status"] == "pending"
+    tenant.close()
