@@ -24,6 +24,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Empty, Message, Receive, Scope, Send
 from psycopg_pool import ConnectionPool
 
+from api.asgi import MAX_BODY_BYTES
 from api.problems import MalformedJson
 from commands.ocpi_peer import PeerUnreachable
 from domain.errors import DomainError, MethodNotAllowed, NotFound
@@ -87,8 +88,11 @@ def answer(
     )
 
 
-def refusal(status_code: int, message: str, http_status: int = 200) -> Response[bytes]:
-    return Response(envelope(status_code, None, message), status_code=http_status, media_type=MEDIA_TYPE)
+def refusal(
+    status_code: int, message: str, http_status: int = 200, headers: dict[str, str] | None = None
+) -> Response[bytes]:
+    body = envelope(status_code, None, message)
+    return Response(body, status_code=http_status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
@@ -107,9 +111,11 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
         return refusal(UNABLE_TO_USE_CLIENT_API, f"unable to use the client's API: {exc}")
     if isinstance(exc, ValidationException):
         return refusal(INVALID_PARAMETERS, _validation_message(exc), 400)
+    if isinstance(exc, HTTPException) and exc.status_code == 413:
+        return refusal(INVALID_PARAMETERS, f"the request body exceeds {MAX_BODY_BYTES} bytes", 413)
     if isinstance(exc, HTTPException) and exc.status_code < 500:
-        code = INVALID_PARAMETERS if exc.status_code in (400, 413) else CLIENT_ERROR
-        return refusal(code, exc.detail, exc.status_code)
+        code = INVALID_PARAMETERS if exc.status_code == 400 else CLIENT_ERROR
+        return refusal(code, exc.detail, exc.status_code, dict(exc.headers) if exc.headers else None)
     logger.exception("unhandled error", extra={"path": request.url.path})
     return refusal(SERVER_ERROR, "an unexpected error occurred", 500)
 

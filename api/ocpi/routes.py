@@ -54,7 +54,11 @@ OCPI_SECURITY: list[dict[str, list[str]]] = [{"ocpiToken": []}]
 
 def documented(envelope: type, *codes: int) -> dict[int, ResponseSpec]:
     """An OCPI route's answers: its envelope for 200, and an envelope for each error status."""
-    answers = {200: ResponseSpec(envelope, description="OCPI status 1000, or a refusal in status_code")}
+    answers = {
+        200: ResponseSpec(
+            envelope, description="OCPI status 1000, or a refusal in status_code", generate_examples=False
+        )
+    }
     descriptions = {
         400: "status 2001: the body is not JSON, or a query parameter is malformed",
         401: "status 2000: no valid credentials token",
@@ -301,7 +305,9 @@ def _receive(ctx: ApiContext, cdr: structs.Cdr, body: bytes, caller: Caller) -> 
         responses={
             **documented(structs.Envelope, 400, 401),
             201: ResponseSpec(
-                structs.Envelope, description="status 1000: recorded (once; the same CDR again too)"
+                structs.Envelope,
+                description="status 1000: recorded (once; the same CDR again too)",
+                generate_examples=False,
             ),
         }
     ),
