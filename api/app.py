@@ -27,6 +27,8 @@ from api.auth import PUBLIC_PATHS, BearerKeyMiddleware
 from api.card_numbers import CardNumberGuard
 from api.context import ApiContext
 from api.idempotency import IdempotencyMiddleware
+from api.ocpi import routes as ocpi
+from api.ocpi.envelope import DecimalJsonRequest, EchoRequestIds, OcpiError
 from api.problems import CLIENT_PROBLEMS, EXCEPTION_HANDLERS
 from api.rate_limit import RateLimitMiddleware
 from api.routes import (
@@ -39,6 +41,7 @@ from api.routes import (
     history,
     invoices,
     jobs,
+    ocpi_admin,
     registrations,
     sessions,
     subscriptions,
@@ -47,8 +50,11 @@ from api.routes import (
 )
 from api.schemas import StrictStructSchemaPlugin
 from api.strict_body import decode_body_strictly
+from commands.ocpi_peer import PeerUnreachable
 
 BEARER = "apiKey"
+# Answers to the client's own mistakes: logged without a stack trace.
+QUIET_STATUSES = (400, 401, 402, 403, 404, 405, 409, 413, 422, 429, 503)
 # Synchronous handlers run on the event loop's default executor, min(32, cores + 4) threads by
 # default: six on a 2-core machine. A write holds its thread until the read models reflect it,
 # so six writes waiting on slow read models would make every other request queue behind them.
@@ -128,13 +134,17 @@ def create_app(
                     *invoices.ROUTES,
                     *jobs.ROUTES,
                     *webhooks.ROUTES,
+                    *ocpi_admin.ROUTES,
                 ],
             ),
+            # OCPI's own surface: its token auth, envelopes, and JSON numbers read as decimals.
+            Router(path="/", route_handlers=ocpi.ROUTES, request_class=DecimalJsonRequest),
             Router(path="/", route_handlers=health.ROUTES),
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False, use_cache=True)},
         middleware=[
             CompleteAllowHeader,
+            EchoRequestIds,
             prometheus.middleware,
             DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS),
             DefineMiddleware(RateLimitMiddleware, limits=ctx.rate_limits),
@@ -154,14 +164,20 @@ def create_app(
                         type="http",
                         scheme="bearer",
                         description="the admin key, or an EMP's key with role emp, support or auditor",
-                    )
+                    ),
+                    "ocpiToken": SecurityScheme(
+                        type="apiKey",
+                        name="Authorization",
+                        security_scheme_in="header",
+                        description="OCPI: 'Token <base64 of the token>' (the raw token is accepted too)",
+                    ),
                 }
             ),
         ),
         logging_config=LoggingConfig(
             configure_root_logger=False,
             log_exceptions="always",
-            disable_stack_trace={400, 401, 402, 403, 404, 405, 409, 413, 422, 429, 503, *CLIENT_PROBLEMS},
+            disable_stack_trace={*QUIET_STATUSES, *CLIENT_PROBLEMS, OcpiError, PeerUnreachable},
             **formatters,
         ),
         request_max_body_size=MAX_BODY_BYTES,

@@ -13,8 +13,9 @@ from api.context import ApiContext
 from api.keys import Principal, authenticate
 from api.problems import forbidden, unauthorized
 
-# /support signs in with a cookie of its own (api/routes/support.py).
-PUBLIC_PATHS = ["^/health", "^/schema", "^/metrics", "^/support"]
+# /support signs in with a cookie of its own (api/routes/support.py); /ocpi/ with OCPI's
+# credentials tokens (api/ocpi/envelope.py).
+PUBLIC_PATHS = ["^/health", "^/schema", "^/metrics", "^/support", "^/ocpi/"]
 
 
 class BearerKeyMiddleware(AbstractAuthenticationMiddleware):

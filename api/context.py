@@ -52,6 +52,9 @@ class ApiContext:
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     # CHARGELEDGER_ALLOW_INSECURE_OUTBOUND: http:// and private addresses allowed (development, tests).
     allow_insecure_outbound: bool = False
+    # CHARGELEDGER_PUBLIC_URL: the start of every URL handed to OCPI peers (None: the address
+    # the server listens on).
+    public_url: str | None = None
     # Tells the webhook delivery worker (where it runs here) that a delivery is due now.
     wake_webhooks: Callable[[], None] = lambda: None
     # Webhook deliveries by state, and whether a worker delivers in this process.

@@ -16,7 +16,7 @@ from litestar.response import Template
 from psycopg import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,10 @@ def problem_specs(*statuses: int) -> dict[int, ResponseSpec]:
         )
         for status in sorted(set(statuses))
     }
+
+
+class MalformedJson(ValidationFailed):
+    """A body that is not JSON at all (OCPI answers it at the HTTP level, 400)."""
 
 
 class ApiProblem(Exception):
@@ -245,16 +249,33 @@ def _subclasses(cls: type[Exception]) -> set[type[Exception]]:
 # Problems a client caused: answered, never logged with a stack trace as if they were ours.
 CLIENT_PROBLEMS = frozenset({*_subclasses(DomainError), ApiProblem})
 
+
+def or_ocpi_envelope(handler: Any) -> Any:
+    """Under /ocpi/ every error is an OCPI envelope (api/ocpi/envelope.py); elsewhere problem details."""
+
+    def dispatch(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        from api.ocpi.envelope import error_response, is_ocpi
+
+        if is_ocpi(request.url.path) and handler is not on_database_unavailable:
+            return error_response(request, exc)
+        return handler(request, exc)  # type: ignore[no-any-return]
+
+    return dispatch
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
-    DomainError: on_domain_error,
-    ApiProblem: on_api_problem,
-    ValidationException: on_validation_error,
-    HTTPException: on_http_exception,
-    OperationalError: on_database_unavailable,
-    InterfaceError: on_database_unavailable,
-    PoolTimeout: on_database_unavailable,
-    EsOperationalError: on_database_unavailable,
-    EsInterfaceError: on_database_unavailable,
-    EsIntegrityError: on_lost_race,
-    Exception: on_unexpected,
+    kind: or_ocpi_envelope(handler)
+    for kind, handler in {
+        DomainError: on_domain_error,
+        ApiProblem: on_api_problem,
+        ValidationException: on_validation_error,
+        HTTPException: on_http_exception,
+        OperationalError: on_database_unavailable,
+        InterfaceError: on_database_unavailable,
+        PoolTimeout: on_database_unavailable,
+        EsOperationalError: on_database_unavailable,
+        EsInterfaceError: on_database_unavailable,
+        EsIntegrityError: on_lost_race,
+        Exception: on_unexpected,
+    }.items()
 }

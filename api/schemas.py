@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from litestar._openapi.schema_generation import SchemaCreator
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import HeaderParameter
 from litestar.typing import FieldDefinition
 
@@ -107,6 +107,21 @@ class TestClockOut(msgspec.Struct, frozen=True):
     now: datetime
 
 
+OcpiCountryCode = Annotated[
+    str, msgspec.Meta(pattern=whole("[A-Za-z]{2}"), description="ISO 3166-1 alpha-2, e.g. FI")
+]
+OcpiPartyId = Annotated[
+    str, msgspec.Meta(pattern=whole("[A-Za-z0-9]{3}"), description="3 characters, e.g. VLT")
+]
+
+
+class OcpiIdentity(Request, frozen=True, forbid_unknown_fields=True):
+    """The EMP's identity as an OCPI eMSP."""
+
+    country_code: OcpiCountryCode
+    party_id: OcpiPartyId
+
+
 class EmpIn(Request, frozen=True, forbid_unknown_fields=True):
     name: Name
     currency: Currency
@@ -114,6 +129,7 @@ class EmpIn(Request, frozen=True, forbid_unknown_fields=True):
     vat_rate_bp: VatRate = 0
     time_zone: TimeZoneName = "UTC"
     test_clock: TestClockIn | None = None
+    ocpi: OcpiIdentity | None = None
 
 
 class EmpPatch(Request, frozen=True, forbid_unknown_fields=True):
@@ -121,6 +137,7 @@ class EmpPatch(Request, frozen=True, forbid_unknown_fields=True):
     time_zone: TimeZoneName | None = None
     vat_rate_bp: VatRate | None = None
     auto_top_up: AutoTopUpDefaults | None = None
+    ocpi: OcpiIdentity | None = None
 
 
 class EmpOut(msgspec.Struct, frozen=True):
@@ -131,6 +148,7 @@ class EmpOut(msgspec.Struct, frozen=True):
     vat_rate_bp: int = 0
     time_zone: str = "UTC"
     test_clock: TestClockOut | None = None
+    ocpi: OcpiIdentity | None = None
 
     @classmethod
     def of(cls, emp: Any) -> EmpOut:
@@ -142,6 +160,9 @@ class EmpOut(msgspec.Struct, frozen=True):
             vat_rate_bp=emp.vat_rate_bp,
             time_zone=emp.time_zone,
             test_clock=None if emp.test_clock_now is None else TestClockOut(emp.test_clock_now),
+            ocpi=None
+            if emp.ocpi_country_code is None
+            else OcpiIdentity(emp.ocpi_country_code, emp.ocpi_party_id),
         )
 
 
@@ -725,10 +746,86 @@ class FeedPage(msgspec.Struct, frozen=True):
     next_cursor: str
 
 
+MarkupBp = Annotated[
+    int, msgspec.Meta(ge=0, le=10_000, description="the EMP's markup on this operator's CDRs: 500 = 5 %")
+]
+TokenUid = Annotated[str, msgspec.Meta(min_length=1, max_length=36, pattern=whole(r"[\x21-\x7e]+"))]
+ContractId = Annotated[str, msgspec.Meta(min_length=1, max_length=36, pattern=whole(r"[\x20-\x7e]+"))]
+VisualNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=whole(r"[^\x00-\x1f\x7f]+"))]
+
+
+class OcpiPartyIn(Request, frozen=True, forbid_unknown_fields=True):
+    country_code: OcpiCountryCode
+    party_id: OcpiPartyId
+    name: Name
+    markup_bp: MarkupBp = 0
+
+
+class OcpiPartyOut(msgspec.Struct, frozen=True, omit_defaults=True):
+    id: str
+    country_code: str
+    party_id: str
+    name: str
+    markup_bp: int
+    versions_url: str
+    status: Literal["pending", "connected", "unregistered"]
+    created_at: datetime
+    token_a: str | None = None  # answered only when the party is created
+
+
+class OcpiPartyPage(msgspec.Struct, frozen=True):
+    items: list[OcpiPartyOut]
+
+
+class CustomerTokenIn(Request, frozen=True, forbid_unknown_fields=True):
+    uid: TokenUid
+    type: Literal["RFID", "APP_USER", "AD_HOC_USER", "OTHER"]
+    contract_id: ContractId
+    visual_number: VisualNumber | None = None
+
+
+class CustomerTokenOut(msgspec.Struct, frozen=True):
+    uid: str
+    type: str
+    contract_id: str
+    visual_number: str | None
+    valid: bool
+    customer_id: str
+    last_updated: datetime
+
+
+class UnmatchedCdrOut(msgspec.Struct, frozen=True):
+    id: str
+    session_id: str
+    country_code: str
+    party_id: str
+    party_name: str
+    token_uid: str
+    cost_minor: int
+    currency: str
+    received_at: datetime
+
+
+class UnmatchedCdrPage(msgspec.Struct, frozen=True):
+    items: list[UnmatchedCdrOut]
+    next_cursor: str | None
+
+
+class AssignCdrIn(Request, frozen=True, forbid_unknown_fields=True):
+    customer_id: UUID
+
+
+class AssignedCdrOut(msgspec.Struct, frozen=True):
+    id: str
+    session_id: str
+    customer_id: str
+    cost_minor: int
+
+
 class StrictStructSchemaPlugin(StructSchemaPlugin):
     """Documents a request struct as strictly as it is decoded: Litestar leaves out its
-    `forbid_unknown_fields` (an unknown field is a 400), a field's `enum` (the time zones) and,
-    on an optional field, a bound of 0 (`threshold_minor >= 0`)."""
+    `forbid_unknown_fields` (an unknown field is a 400), a field's `enum` (the time zones),
+    decimals as numbers and, on an optional field, a bound of 0 (`threshold_minor >= 0`)."""
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
@@ -741,6 +838,7 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
             documented = (schema.properties or {}).get(field.encode_name)
             if not isinstance(documented, Schema):
                 continue
+            _decimals_as_numbers(field, documented)
             optional = isinstance(field.type, msgspec.inspect.UnionType)
             types = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
             for metadata in (t for t in types if isinstance(t, msgspec.inspect.Metadata)):
@@ -755,3 +853,15 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
                 if getattr(constrained, bound) == 0 and getattr(documented, keyword) is None:
                     setattr(documented, keyword, 0)
         return schema
+
+
+def _decimals_as_numbers(field: msgspec.inspect.Field, documented: Any) -> None:
+    """A Decimal field is a JSON number (decoded exactly; OCPI's amounts), not Litestar's string."""
+    kinds = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
+    if not isinstance(documented, Schema) or not any(
+        isinstance(k, msgspec.inspect.DecimalType) for k in kinds
+    ):
+        return
+    for part in [documented, *(documented.one_of or [])]:
+        if isinstance(part, Schema) and part.type == OpenAPIType.STRING:
+            part.type = OpenAPIType.NUMBER

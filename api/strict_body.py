@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
-from api.problems import field_from_message
+from api.problems import MalformedJson, field_from_message
 from domain.errors import InvalidPeriod, ValidationFailed
 
 T = TypeVar("T")
@@ -20,12 +20,14 @@ async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
     if parameter is None or "json" not in request.headers.get("content-type", "application/json"):
         return
     body = await request.body()
+    if not body.strip() and _optional(parameter.annotation):
+        return  # an optional body left out
     try:
         decoded = msgspec.json.decode(body, type=parameter.annotation, strict=True)
     except msgspec.ValidationError as error:
         raise validation_failure(error) from None
     except msgspec.DecodeError as error:
-        raise ValidationFailed(f"body: not valid JSON ({error})", field="body") from None
+        raise MalformedJson(f"body: not valid JSON ({error})", field="body") from None
     check_instants(decoded)
 
 
@@ -67,3 +69,11 @@ def instant_beyond_utc(value: Any, path: str = "") -> str | None:
             if found:
                 return found
     return None
+
+
+def _optional(annotation: Any) -> bool:
+    try:
+        msgspec.json.decode(b"null", type=annotation)
+    except (msgspec.ValidationError, TypeError):
+        return False
+    return True

@@ -26,6 +26,9 @@ class Settings:
     api_workers: int = 1
     write_wait_timeout: float = 10.0
     allow_insecure_outbound: bool = False
+    # Where chargeledger is reached from outside: the start of the URLs it hands to OCPI peers
+    # (unset: the address `serve` listens on).
+    public_url: str | None = None
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -50,6 +53,7 @@ class Settings:
             api_workers=int(env.get("CHARGELEDGER_API_WORKERS", "1")),
             rate_limits=rate_limits_from(env),
             allow_insecure_outbound=env.get("CHARGELEDGER_ALLOW_INSECURE_OUTBOUND") == "1",
+            public_url=(env.get("CHARGELEDGER_PUBLIC_URL") or "").rstrip("/") or None,
         )
 
 

@@ -43,6 +43,7 @@ def api_context(
         write_wait_timeout=settings.write_wait_timeout,
         rate_limits=settings.rate_limits,
         allow_insecure_outbound=settings.allow_insecure_outbound,
+        public_url=settings.public_url,
         wake_webhooks=system.wake_webhooks,
         webhook_deliveries=system.webhook_deliveries,
     )

@@ -25,6 +25,8 @@ def register_emp(cmd: RegisterEmp, services: Services) -> Outcome:
         vat_rate_bp=cmd.vat_rate_bp,
         time_zone=cmd.time_zone,
         test_clock_now=cmd.test_clock_now,
+        ocpi_country_code=cmd.ocpi_country_code,
+        ocpi_party_id=cmd.ocpi_party_id,
         occurred_at=cmd.test_clock_now or services.clock.now(),
         caused_by=cmd.actor,
     )

@@ -23,11 +23,14 @@ from domain.aggregates import (
     CardPayment,
     ChargingSession,
     Customer,
+    CustomerToken,
     Emp,
     InvoiceNumbering,
+    OcpiParty,
     Package,
     PackageTerms,
     PaymentCard,
+    ReceivedCdr,
     Subscription,
 )
 from domain.errors import NotFound
@@ -207,6 +210,24 @@ class Ledger(Application[UUID]):
 
     def find_session(self, emp_id: UUID, session_id: str) -> ChargingSession | None:
         return self._find(ChargingSession.id_for(emp_id, session_id), ChargingSession)
+
+    def get_party(self, party_id: UUID, emp_id: UUID) -> OcpiParty:
+        party = self._get(party_id, OcpiParty, "OCPI party")
+        if party.emp_id != emp_id:
+            raise NotFound(f"OCPI party {party_id} not found")
+        return party
+
+    def find_token(self, emp_id: UUID, uid: str) -> CustomerToken | None:
+        return self._find(CustomerToken.id_for(emp_id, uid), CustomerToken)
+
+    def find_cdr(self, emp_id: UUID, session_id: str) -> ReceivedCdr | None:
+        return self._find(ReceivedCdr.id_for(emp_id, session_id), ReceivedCdr)
+
+    def get_cdr(self, cdr_id: UUID, emp_id: UUID) -> ReceivedCdr:
+        cdr = self._get(cdr_id, ReceivedCdr, "CDR")
+        if cdr.emp_id != emp_id:
+            raise NotFound(f"CDR {cdr_id} not found")
+        return cdr
 
     def find_card_payment(self, payment_id: UUID) -> CardPayment | None:
         return self._find(payment_id, CardPayment)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from commands import accounts, adjustments, catalog, messages, registration, sessions, subscriptions, top_ups
+from commands import (
+    accounts,
+    adjustments,
+    catalog,
+    messages,
+    ocpi,
+    registration,
+    sessions,
+    subscriptions,
+    top_ups,
+)
 from commands.card_payments import complete_card_payment
 from commands.unit_of_work import Outcome, Services
 
@@ -27,6 +37,14 @@ HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
     messages.Register: registration.register,
     messages.CompleteCardPayment: complete_card_payment,
     messages.RecordAdjustment: adjustments.record_adjustment,
+    messages.CreditSession: sessions.credit_session,
+    messages.CreateOcpiParty: ocpi.create_party,
+    messages.ConnectOcpiParty: ocpi.connect_party,
+    messages.UnregisterOcpiParty: ocpi.unregister_party,
+    messages.IssueToken: ocpi.issue_token,
+    messages.InvalidateToken: ocpi.invalidate_token,
+    messages.ReceiveCdr: ocpi.receive_cdr,
+    messages.AssignCdr: ocpi.assign_cdr,
 }
 
 

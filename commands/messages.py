@@ -20,6 +20,8 @@ class RegisterEmp:
     vat_rate_bp: int = 0
     time_zone: str = "UTC"
     test_clock_now: datetime | None = None
+    ocpi_country_code: str | None = None
+    ocpi_party_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,3 +175,100 @@ class RecordAdjustment:
     reason: str
     actor: str
     request_key: str | None = None
+
+
+@dataclass(frozen=True)
+class CreditSession:
+    """A charge point operator's credit for a session it sent before (a credit CDR)."""
+
+    emp_id: UUID
+    session_id: str  # the credit's own
+    credited_session_id: str
+    customer_id: UUID
+    started_at: datetime
+    ended_at: datetime
+    energy_wh: int
+    credit_minor: int
+    location: str | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class CreateOcpiParty:
+    emp_id: UUID
+    country_code: str
+    party_id: str
+    name: str
+    markup_bp: int
+    token_a_sha256: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class ConnectOcpiParty:
+    """The CPO's credentials, its endpoints as read with its token; `update`: a PUT."""
+
+    emp_id: UUID
+    party: UUID
+    token_c_sha256: str
+    versions_url: str
+    version: str
+    endpoints: dict[str, str]
+    roles: list[dict[str, Any]]
+    actor: str
+    update: bool = False
+
+
+@dataclass(frozen=True)
+class UnregisterOcpiParty:
+    emp_id: UUID
+    party: UUID
+    actor: str
+
+
+@dataclass(frozen=True)
+class IssueToken:
+    emp_id: UUID
+    customer_id: UUID
+    uid: str
+    type: str
+    contract_id: str
+    visual_number: str | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class InvalidateToken:
+    emp_id: UUID
+    customer_id: UUID
+    uid: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class ReceiveCdr:
+    """A CDR as its operator pushed it, mapped (domain/ocpi.py): `cost_minor` is what the driver
+    pays, or for a credit gets back, markup included."""
+
+    emp_id: UUID
+    party: UUID
+    session_id: str
+    body: str
+    digest: str
+    token_uid: str
+    currency: str
+    started_at: datetime
+    ended_at: datetime
+    energy_wh: int
+    cost_minor: int
+    location: str | None
+    credited_session_id: str | None  # a credit CDR's reference, as a session id
+    actor: str
+
+
+@dataclass(frozen=True)
+class AssignCdr:
+    emp_id: UUID
+    cdr: UUID
+    customer_id: UUID
+    actor: str

@@ -87,7 +87,8 @@ def _check_public(address: str, field: str) -> None:
         raise RefusedUrl(f"{field}: the URL's host is not a public address ({address})", field=field)
 
 
-def post(
+def send(
+    method: str,
     url: str,
     body: bytes,
     headers: dict[str, str],
@@ -96,7 +97,7 @@ def post(
     connect_timeout: float = CONNECT_TIMEOUT,
     attempt_timeout: float = ATTEMPT_TIMEOUT,
 ) -> Answer:
-    """POST `body` once; raises OSError (connection, timeout, TLS) or RefusedUrl."""
+    """Send one request (`body` b"" for none); raises OSError (connection, timeout, TLS) or RefusedUrl."""
     target = check_url(url, allow_insecure=allow_insecure, resolve=False)
     deadline = time.monotonic() + attempt_timeout
     address = _resolve(target)[0]
@@ -109,10 +110,11 @@ def post(
         connection = http.client.HTTPConnection(target.host, target.port)
         connection.sock = sock
         _within(sock, deadline)
-        connection.putrequest("POST", target.path, skip_accept_encoding=True)
-        for name, value in {**headers, "Content-Length": str(len(body)), "Connection": "close"}.items():
+        connection.putrequest(method, target.path, skip_accept_encoding=True)
+        length = {"Content-Length": str(len(body))} if body or method in ("POST", "PUT", "PATCH") else {}
+        for name, value in {**headers, **length, "Connection": "close"}.items():
             connection.putheader(name, value)
-        connection.endheaders(body)
+        connection.endheaders(body or None)
         _within(sock, deadline)
         response = connection.getresponse()
         answer = b""

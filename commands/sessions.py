@@ -16,8 +16,8 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from commands.application import position_of
-from commands.messages import RecordSession
-from commands.unit_of_work import RETRIES, Services, SessionRecorded
+from commands.messages import CreditSession, RecordSession
+from commands.unit_of_work import RETRIES, Services, SessionRecorded, retrying
 from domain.aggregates import ChargingSession, Customer, session_digest
 from domain.errors import DomainError, Duplicate, InvalidPeriod, NotFound
 from domain.money import check_amount
@@ -158,3 +158,51 @@ def _repeat_answer(guard: ChargingSession, cmd: RecordSession) -> SessionAnswer:
     if guard.digest != digest_of(cmd):
         return Duplicate(f"session_id {cmd.session_id!r} was recorded with other data", field="session_id")
     return SessionRecorded(guard.customer_id, None, created=False, balance_minor=guard.balance_after_minor)
+
+
+def credit_session(cmd: CreditSession, services: Services) -> SessionRecorded:
+    """A credit for a session, once per the credit's own session_id (its guard collides on a
+    repeat): the same credit again answers the first answer's balance, other data 409."""
+    ledger = services.ledger
+    digest = session_digest(
+        customer_id=cmd.customer_id,
+        started_at=cmd.started_at,
+        ended_at=cmd.ended_at,
+        energy_wh=-abs(cmd.energy_wh),
+        cost_minor=-cmd.credit_minor,
+        location=cmd.location,
+    )
+
+    def attempt() -> SessionRecorded:
+        guard = ledger.find_session(cmd.emp_id, cmd.session_id)
+        if guard is not None:
+            if guard.digest != digest:
+                raise Duplicate(
+                    f"session_id {cmd.session_id!r} was recorded with other data", field="session_id"
+                )
+            return SessionRecorded(
+                guard.customer_id, None, created=False, balance_minor=guard.balance_after_minor
+            )
+        customer = ledger.get_customer(cmd.customer_id, cmd.emp_id)
+        balance = customer.credit_session(
+            session_id=cmd.session_id,
+            credited_session_id=cmd.credited_session_id,
+            started_at=cmd.started_at,
+            ended_at=cmd.ended_at,
+            energy_wh=cmd.energy_wh,
+            credit_minor=cmd.credit_minor,
+            location=cmd.location,
+            occurred_at=services.now_for(cmd.emp_id),
+            caused_by=cmd.actor,
+        )
+        guard = ChargingSession(
+            id=ChargingSession.id_for(cmd.emp_id, cmd.session_id),
+            emp_id=cmd.emp_id,
+            customer_id=customer.id,
+            balance_after_minor=balance,
+            digest=digest,
+        )
+        position = position_of(ledger.save(customer, guard))
+        return SessionRecorded(customer.id, position, balance_minor=balance)
+
+    return retrying(attempt)

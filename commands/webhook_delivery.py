@@ -17,7 +17,7 @@ from uuid import UUID
 from prometheus_client import Counter, Histogram
 
 from commands.background import BackgroundWorker
-from commands.outbound import post
+from commands.outbound import send
 from commands.webhook_signing import signature_header
 from domain.webhooks import RETRY_SCHEDULE, Delivery, next_attempt
 
@@ -143,7 +143,7 @@ class WebhookDeliveryWorker(BackgroundWorker):
         }
         status: int | None = None
         try:
-            answer = post(delivery.url, delivery.body, headers, allow_insecure=self.allow_insecure)
+            answer = send("POST", delivery.url, delivery.body, headers, allow_insecure=self.allow_insecure)
             status = answer.status
             error = "" if 200 <= status < 300 else f"answered {status}"
         except Exception as failure:  # down, slow, refused, wrong TLS: tried again later

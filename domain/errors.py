@@ -61,3 +61,17 @@ class InsufficientBalance(DomainError):
 class InvalidPeriod(DomainError):
     code = "invalid-period"
     title = "The period is not valid"
+
+
+class MethodNotAllowed(DomainError):
+    """The request is well-formed but the resource's state does not take it (OCPI answers 405)."""
+
+    code = "method-not-allowed"
+    status = 405
+    title = "Method not allowed"
+
+
+class SetUpRequired(ValidationFailed):
+    """A setting that must exist first is missing (the field names it)."""
+
+    status = 422

@@ -99,6 +99,15 @@ def _line(
 
 
 def _cause(event: Any, charges: dict[str, Charge]) -> dict[str, Any]:
+    if isinstance(event, Customer.SessionCredited):
+        return {
+            "session_id": event.session_id,
+            "credited_session_id": event.credited_session_id,
+            "started_at": event.started_at,
+            "ended_at": event.ended_at,
+            "energy_wh": event.energy_wh,
+            "location": event.location,
+        }
     if isinstance(event, Customer.SessionCharged):
         return {
             "session_id": event.session_id,

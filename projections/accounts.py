@@ -14,12 +14,20 @@ from uuid import UUID, uuid5
 
 from psycopg import Cursor
 
-from domain.aggregates import Customer, Emp
+from domain.aggregates import Customer, CustomerToken, Emp, OcpiParty, ReceivedCdr
 from projections.rows import Statement, TableBatch
 
 # The emp of a customer registered before this batch, for the rows the batch adds.
 EMP_OF_CUSTOMER = "coalesce(v.emp_id, (SELECT c.emp_id FROM customers c WHERE c.id = v.customer_id))"
-INLINE_TABLES = ("emps", "customers", "transactions", "sessions")
+INLINE_TABLES = (
+    "emps",
+    "customers",
+    "transactions",
+    "sessions",
+    "ocpi_parties",
+    "customer_tokens",
+    "ocpi_cdrs",
+)
 
 
 class AccountsBatch:
@@ -37,6 +45,8 @@ class AccountsBatch:
                 "created_at": "timestamptz",
                 "time_zone": "text",
                 "test_clock_now": "timestamptz",
+                "ocpi_country_code": "text",
+                "ocpi_party_id": "text",
             },
             key=["id"],
         )
@@ -99,13 +109,73 @@ class AccountsBatch:
             key=["customer_id", "session_id"],
             derived={"emp_id": EMP_OF_CUSTOMER},
         )
+        self.ocpi_parties = TableBatch(
+            "ocpi_parties",
+            {
+                "id": "uuid",
+                "emp_id": "uuid",
+                "country_code": "text",
+                "party_id": "text",
+                "name": "text",
+                "markup_bp": "integer",
+                "status": "text",
+                "token_a_sha256": "text",
+                "token_c_sha256": "text",
+                "versions_url": "text",
+                "created_at": "timestamptz",
+                "updated_at": "timestamptz",
+            },
+            key=["id"],
+        )
+        self.customer_tokens = TableBatch(
+            "customer_tokens",
+            {
+                "id": "uuid",
+                "emp_id": "uuid",
+                "customer_id": "uuid",
+                "uid": "text",
+                "type": "text",
+                "contract_id": "text",
+                "visual_number": "text",
+                "valid": "boolean",
+                "created_at": "timestamptz",
+                "last_updated": "timestamptz",
+            },
+            key=["id"],
+        )
+        self.ocpi_cdrs = TableBatch(
+            "ocpi_cdrs",
+            {
+                "id": "uuid",
+                "emp_id": "uuid",
+                "party": "uuid",
+                "session_id": "text",
+                "token_uid": "text",
+                "customer_id": "uuid",
+                "credit": "boolean",
+                "cost_minor": "bigint",
+                "currency": "text",
+                "body": "text",
+                "received_at": "timestamptz",
+                "assigned_at": "timestamptz",
+            },
+            key=["id"],
+        )
         # The emps of customers known to the batch (those it registers, or every one a rebuild
         # has seen): their rows' emp needs no lookup.
         self.emp_of: dict[UUID, UUID] = {} if emp_of is None else emp_of
 
     @property
     def tables(self) -> tuple[TableBatch, ...]:
-        return (self.emps, self.customers, self.transactions, self.sessions)
+        return (
+            self.emps,
+            self.customers,
+            self.transactions,
+            self.sessions,
+            self.ocpi_parties,
+            self.customer_tokens,
+            self.ocpi_cdrs,
+        )
 
     def statements(self) -> list[Statement]:
         return [statement for table in self.tables for statement in table.statements()]
@@ -159,11 +229,20 @@ def _emp_registered(e: Emp.Registered, batch: AccountsBatch) -> None:
             "created_at": e.timestamp,
             "time_zone": e.time_zone,
             "test_clock_now": e.test_clock_now,
+            "ocpi_country_code": e.ocpi_country_code,
+            "ocpi_party_id": e.ocpi_party_id,
         }
     )
 
 
-EMP_COLUMNS = ("name", "time_zone", "auto_top_up_threshold_minor", "auto_top_up_amount_minor")
+EMP_COLUMNS = (
+    "name",
+    "time_zone",
+    "auto_top_up_threshold_minor",
+    "auto_top_up_amount_minor",
+    "ocpi_country_code",
+    "ocpi_party_id",
+)
 
 
 def _emp_changed(e: Emp.Changed, batch: AccountsBatch) -> None:
@@ -269,6 +348,83 @@ def _sessions_invoiced(e: Customer.SessionsInvoiced, batch: AccountsBatch) -> No
         batch.sessions.change((e.originator_id, session_id), invoice_id=e.invoice_id)
 
 
+def _party_created(e: OcpiParty.Created, batch: AccountsBatch) -> None:
+    batch.ocpi_parties.insert(
+        {
+            "id": e.originator_id,
+            "emp_id": e.emp_id,
+            "country_code": e.country_code,
+            "party_id": e.party_id,
+            "name": e.name,
+            "markup_bp": e.markup_bp,
+            "status": "pending",
+            "token_a_sha256": e.token_a_sha256,
+            "token_c_sha256": None,
+            "versions_url": None,
+            "created_at": e.timestamp,
+            "updated_at": e.timestamp,
+        }
+    )
+
+
+def _party_connected(e: OcpiParty.Connected, batch: AccountsBatch) -> None:
+    batch.ocpi_parties.change(
+        (e.originator_id,),
+        status="connected",
+        token_c_sha256=e.token_c_sha256,
+        versions_url=e.versions_url,
+        updated_at=e.timestamp,
+    )
+
+
+def _party_unregistered(e: OcpiParty.Unregistered, batch: AccountsBatch) -> None:
+    batch.ocpi_parties.change((e.originator_id,), status="unregistered", updated_at=e.timestamp)
+
+
+def _token_issued(e: CustomerToken.Issued, batch: AccountsBatch) -> None:
+    batch.customer_tokens.insert(
+        {
+            "id": e.originator_id,
+            "emp_id": e.emp_id,
+            "customer_id": e.customer_id,
+            "uid": e.uid,
+            "type": e.type,
+            "contract_id": e.contract_id,
+            "visual_number": e.visual_number,
+            "valid": True,
+            "created_at": e.timestamp,
+            "last_updated": e.occurred_at,
+        }
+    )
+
+
+def _token_invalidated(e: CustomerToken.Invalidated, batch: AccountsBatch) -> None:
+    batch.customer_tokens.change((e.originator_id,), valid=False, last_updated=e.occurred_at)
+
+
+def _cdr_received(e: ReceivedCdr.Received, batch: AccountsBatch) -> None:
+    batch.ocpi_cdrs.insert(
+        {
+            "id": e.originator_id,
+            "emp_id": e.emp_id,
+            "party": e.party,
+            "session_id": e.session_id,
+            "token_uid": e.token_uid,
+            "customer_id": e.customer_id,
+            "credit": e.credit,
+            "cost_minor": e.cost_minor,
+            "currency": e.currency,
+            "body": e.body,
+            "received_at": e.timestamp,
+            "assigned_at": None,
+        }
+    )
+
+
+def _cdr_assigned(e: ReceivedCdr.Assigned, batch: AccountsBatch) -> None:
+    batch.ocpi_cdrs.change((e.originator_id,), customer_id=e.customer_id, assigned_at=e.timestamp)
+
+
 def _other_customer_event(e: Customer.Event, batch: AccountsBatch) -> None:
     _customer_changed(e, batch)
 
@@ -278,6 +434,13 @@ HANDLERS: dict[type, Handler] = {
     Emp.Registered: _emp_registered,
     Emp.Changed: _emp_changed,
     Emp.TestClockAdvanced: _test_clock_advanced,
+    OcpiParty.Created: _party_created,
+    OcpiParty.Connected: _party_connected,  # CredentialsUpdated too
+    OcpiParty.Unregistered: _party_unregistered,
+    CustomerToken.Issued: _token_issued,
+    CustomerToken.Invalidated: _token_invalidated,
+    ReceivedCdr.Received: _cdr_received,
+    ReceivedCdr.Assigned: _cdr_assigned,
     Customer.Registered: _customer_registered,
     Customer.PaymentCardStored: _card_stored,
     Customer.PaymentCardRemoved: _card_removed,

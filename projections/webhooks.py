@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import msgspec
 from psycopg import Cursor
 
-from domain.aggregates import Customer, Invoice, Subscription
+from domain.aggregates import Customer, Invoice, ReceivedCdr, Subscription
 from domain.instants import utc_text
 from projections.pipeline import AsyncProjection, Logged
 
@@ -67,6 +67,35 @@ def _session_recorded(e: Customer.SessionCharged) -> tuple[str, dict[str, Any]]:
         "cost_minor": -e.amount_minor,
         "location": e.location,
         "balance_after_minor": e.balance_after_minor,
+    }
+
+
+def _session_credited(e: Customer.SessionCredited) -> tuple[str, dict[str, Any]]:
+    return "session.credited", {
+        "session_id": e.session_id,
+        "credited_session_id": e.credited_session_id,
+        "started_at": instant(e.started_at),
+        "ended_at": instant(e.ended_at),
+        "energy_wh": e.energy_wh,
+        "credit_minor": e.amount_minor,
+        "location": e.location,
+        "balance_after_minor": e.balance_after_minor,
+    }
+
+
+def _cdr_unmatched(e: ReceivedCdr.Received) -> tuple[str, dict[str, Any]] | None:
+    if e.customer_id is not None:
+        return None  # a session or a credit: its own message says so
+    return "cdr.unmatched", {
+        "cdr_id": str(e.originator_id),
+        "session_id": e.session_id,
+        "token_uid": e.token_uid,
+        "started_at": instant(e.started_at),
+        "ended_at": instant(e.ended_at),
+        "energy_wh": e.energy_wh,
+        "cost_minor": e.cost_minor,
+        "currency": e.currency,
+        "location": e.location,
     }
 
 
@@ -181,9 +210,11 @@ def _invoice_issued(e: Invoice.Issued) -> tuple[str, dict[str, Any]]:
     }
 
 
-MESSAGES: dict[type, Callable[[Any], tuple[str, dict[str, Any]]]] = {
+MESSAGES: dict[type, Callable[[Any], tuple[str, dict[str, Any]] | None]] = {
     Customer.Registered: _customer_created,
     Customer.SessionCharged: _session_recorded,
+    Customer.SessionCredited: _session_credited,
+    ReceivedCdr.Received: _cdr_unmatched,
     Customer.TopUpApplied: _top_up,
     Customer.PaymentTaken: _payment_taken,
     Customer.PaymentFailed: _payment_failed,
@@ -235,7 +266,10 @@ class WebhooksProjection(AsyncProjection):
         build = MESSAGES.get(type(event))
         if build is None:
             return None
-        kind, fields = build(event)
+        built = build(event)
+        if built is None:
+            return None
+        kind, fields = built
         emp_id, customer_id = self._owner(event)
         data = {
             "emp_id": str(emp_id),

@@ -64,6 +64,8 @@ def create_emp(
             vat_rate_bp=data.vat_rate_bp,
             time_zone=data.time_zone,
             test_clock_now=None if data.test_clock is None else data.test_clock.now,
+            ocpi_country_code=None if data.ocpi is None else data.ocpi.country_code.upper(),
+            ocpi_party_id=None if data.ocpi is None else data.ocpi.party_id.upper(),
             actor=request.user.actor,
         )
     )
@@ -110,6 +112,9 @@ def change_emp(
         )
         if value is not None
     }
+    if data.ocpi is not None:
+        changes["ocpi_country_code"] = data.ocpi.country_code.upper()
+        changes["ocpi_party_id"] = data.ocpi.party_id.upper()
     if data.auto_top_up is not None:
         changes["auto_top_up_threshold_minor"] = data.auto_top_up.threshold_minor
         changes["auto_top_up_amount_minor"] = data.auto_top_up.amount_minor

@@ -35,7 +35,8 @@ from commands.messages import (
     TopUpBalance,
 )
 from commands.unit_of_work import BalanceChanged
-from domain.aggregates import AccountType, PaymentCard
+from domain.aggregates import PaymentCard
+from domain.authorization import authorization
 from domain.errors import NotFound
 from projections import queries
 
@@ -225,11 +226,10 @@ def authorize(
     ctx: NamedDependency[ApiContext],
     idempotency_key: IdempotencyKey = None,
 ) -> AuthorizationOut:
-    """OCPI semantics: postpaid ALLOWED; prepaid ALLOWED only while the balance is above zero."""
+    """OCPI semantics: postpaid ALLOWED; prepaid ALLOWED only while the balance is above zero
+    (the decision OCPI's real-time authorization makes too)."""
     customer = ctx.services.ledger.get_customer(customer_id, request.user.emp_id)
-    if customer.account_type == AccountType.POSTPAID or customer.balance_minor > 0:
-        return AuthorizationOut(allowed="ALLOWED")
-    return AuthorizationOut(allowed="NO_CREDIT")
+    return AuthorizationOut(allowed=authorization(customer))
 
 
 @get(

@@ -146,6 +146,8 @@ def _line_view(line: Line, currency: str, zone: ZoneInfo) -> dict[str, Any]:
 def describe(line: Line, currency: str) -> str:
     """The cause of a movement in a sentence support can read out."""
     cause = line.cause
+    if line.type == "SessionCredited":
+        return f"credit by the charge point operator for session {cause['credited_session_id']}"
     if line.type == "SessionCharged":
         kwh = f"{cause['energy_wh'] // 1000}.{cause['energy_wh'] % 1000:03d} kWh"
         return f"charging session {cause['session_id']}, {kwh}" + (

@@ -5,6 +5,7 @@ from domain.aggregates.charging_session import ChargingSession, session_digest
 from domain.aggregates.customer import AccountType, Customer, PaymentCard
 from domain.aggregates.emp import Emp
 from domain.aggregates.invoice import Invoice, InvoiceNumbering
+from domain.aggregates.ocpi import CustomerToken, OcpiParty, ReceivedCdr
 from domain.aggregates.package import Package
 from domain.aggregates.subscription import Subscription
 from domain.packages import PackageTerms
@@ -14,12 +15,15 @@ __all__ = [
     "CardPayment",
     "ChargingSession",
     "Customer",
+    "CustomerToken",
     "Emp",
     "Invoice",
     "InvoiceNumbering",
+    "OcpiParty",
     "Package",
     "PackageTerms",
     "PaymentCard",
+    "ReceivedCdr",
     "Subscription",
     "session_digest",
 ]

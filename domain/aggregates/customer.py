@@ -145,6 +145,18 @@ class Customer(Aggregate):
         def description(self) -> str:
             return f"Charging session {self.session_id}, {kwh(self.energy_wh)} kWh"
 
+    class SessionCredited(SessionCharged):
+        """A charge point operator's credit CDR: the credited session's cost (or less) back to
+        the customer who paid it, as a session of its own with a negative cost (history is
+        never edited). Its `energy_wh` is the credited energy, negative."""
+
+        TOPIC = "chargeledger:Customer.SessionCredited"
+        kind = "session_credit"
+        credited_session_id: str
+
+        def description(self) -> str:
+            return f"Credit of charging session {self.credited_session_id} ({self.session_id})"
+
     class SessionsInvoiced(Event):
         """Postpaid sessions landed on an invoice (each lands on exactly one)."""
 
@@ -448,6 +460,35 @@ class Customer(Aggregate):
         balance_after = self.balance_minor
         self.request_auto_top_up_if_due(now=now, caused_by=caused_by)
         return balance_after
+
+    def credit_session(
+        self,
+        *,
+        session_id: str,
+        credited_session_id: str,
+        started_at: datetime,
+        ended_at: datetime,
+        energy_wh: int,
+        credit_minor: int,
+        location: str | None,
+        occurred_at: datetime,
+        caused_by: str,
+    ) -> int:
+        """A credit for a session this customer was charged; returns the balance it leaves."""
+        check_amount(credit_minor, "credit_minor", allow_zero=True)
+        self._move(
+            self.SessionCredited,
+            credit_minor,
+            session_id=session_id,
+            credited_session_id=credited_session_id,
+            started_at=started_at,
+            ended_at=ended_at,
+            energy_wh=-abs(energy_wh),
+            location=location,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+        return self.balance_minor
 
     def debit_from_balance(
         self,

@@ -38,6 +38,9 @@ class Emp(Aggregate):
         vat_rate_bp: int = 0
         time_zone: str = DEFAULT_TIME_ZONE
         test_clock_now: datetime | None = None  # an EMP on a test clock: its business "now"
+        # Its OCPI identity as an eMSP (ISO 3166-1 alpha-2 country, 3-character party id).
+        ocpi_country_code: str | None = None
+        ocpi_party_id: str | None = None
 
     class Changed(Event):
         """Settings changed (only those named; a new time zone applies from each
@@ -63,6 +66,8 @@ class Emp(Aggregate):
         "vat_rate_bp",
         "auto_top_up_threshold_minor",
         "auto_top_up_amount_minor",
+        "ocpi_country_code",
+        "ocpi_party_id",
     )
 
     @staticmethod
@@ -80,6 +85,8 @@ class Emp(Aggregate):
         vat_rate_bp: int = 0,
         time_zone: str = DEFAULT_TIME_ZONE,
         test_clock_now: datetime | None = None,
+        ocpi_country_code: str | None = None,
+        ocpi_party_id: str | None = None,
         occurred_at: datetime,
         caused_by: str,
     ) -> Emp:
@@ -90,6 +97,8 @@ class Emp(Aggregate):
                 "auto_top_up_amount_minor": auto_top_up_amount_minor,
                 "vat_rate_bp": vat_rate_bp,
                 "time_zone": time_zone,
+                "ocpi_country_code": ocpi_country_code,
+                "ocpi_party_id": ocpi_party_id,
             }
         )
         return cls(
@@ -102,6 +111,8 @@ class Emp(Aggregate):
             vat_rate_bp=vat_rate_bp,
             time_zone=time_zone,
             test_clock_now=test_clock_now,
+            ocpi_country_code=ocpi_country_code,
+            ocpi_party_id=ocpi_party_id,
         )
 
     @event(Registered)
@@ -116,6 +127,8 @@ class Emp(Aggregate):
         vat_rate_bp: int = 0,
         time_zone: str = DEFAULT_TIME_ZONE,
         test_clock_now: datetime | None = None,
+        ocpi_country_code: str | None = None,
+        ocpi_party_id: str | None = None,
     ) -> None:
         self.name = name
         self.currency = currency
@@ -125,6 +138,8 @@ class Emp(Aggregate):
         self.vat_rate_bp = vat_rate_bp
         self.time_zone = time_zone
         self.test_clock_now = test_clock_now
+        self.ocpi_country_code = ocpi_country_code
+        self.ocpi_party_id = ocpi_party_id
 
     @property
     def zone(self) -> ZoneInfo:
@@ -168,3 +183,10 @@ def _check_settings(settings: dict[str, Any]) -> None:
         raise ValidationFailed("vat_rate_bp must be from 0 to 10000", field="vat_rate_bp")
     if "time_zone" in settings:
         zone_of(settings["time_zone"])
+    country, party = settings.get("ocpi_country_code"), settings.get("ocpi_party_id")
+    if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        raise ValidationFailed(
+            "ocpi.country_code must be an ISO 3166-1 alpha-2 code", field="ocpi.country_code"
+        )
+    if party is not None and not (len(party) == 3 and party.isascii() and party.isalnum()):
+        raise ValidationFailed("ocpi.party_id must be 3 letters or digits", field="ocpi.party_id")

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServedApp, make_tenant
+from tests.ocpi_cpo import LocalCpo
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 RUNNABLE = sorted(p for p in DOCS.glob("*.md") if "<!-- runnable" in p.read_text())
@@ -21,7 +22,16 @@ BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
 
 def test_the_runnable_pages_are_found() -> None:
     names = {p.name for p in RUNNABLE}
-    assert {"accounts.md", "billing.md", "packages.md", "sessions.md", "top-ups.md", "webhooks.md"} <= names
+    expected = {
+        "accounts.md",
+        "billing.md",
+        "packages.md",
+        "sessions.md",
+        "top-ups.md",
+        "webhooks.md",
+        "ocpi.md",
+    }
+    assert expected <= names
 
 
 @pytest.mark.parametrize("page", RUNNABLE, ids=lambda p: p.name)
@@ -29,19 +39,25 @@ def test_the_examples_of_a_page_run(page: Path, served: ServedApp, admin: httpx.
     tenant = make_tenant(served, admin, test_clock=datetime(2026, 12, 1, 12, tzinfo=UTC))
     script = "\n".join(BLOCK.findall(page.read_text()))
     assert script.strip(), f"{page.name} has no sh examples"
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        env={
-            **os.environ,
-            "URL": served.base_url,
-            "EMP_KEY": tenant.keys["emp"],
-            "ADMIN": served.admin_token,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    cpo = LocalCpo(token_b="the-cpos-token-b")  # docs/ocpi.md's operator, serving its versions
+    try:
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            env={
+                **os.environ,
+                "URL": served.base_url,
+                "EMP_KEY": tenant.keys["emp"],
+                "ADMIN_KEY": served.admin_token,
+                "EMP_ID": tenant.id,
+                "CPO_VERSIONS_URL": cpo.versions_url,
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        cpo.stop()
     assert result.returncode == 0, f"{page.name} failed:\n{result.stdout}\n{result.stderr}"
     assert "problems/internal-error" not in result.stdout
     tenant.close()

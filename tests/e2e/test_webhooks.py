@@ -33,6 +33,7 @@ from tests.e2e.ledger_story import (
     subscribe,
     top_up,
 )
+from tests.ocpi_cpo import LocalCpo, create_party, official_cdr
 from tests.reliability.evidence import captured_logs
 from tests.reliability.serving import ledger_of_its_own
 from tests.webhook_receiver import Behaviour, Receiver, verified
@@ -123,13 +124,14 @@ def test_every_event_type_arrives_signed_as_standard_webhooks_verify(
         assert changed.status_code == 200, changed.text
         ended = tenant.emp.post(f"/v1/subscriptions/{dora_subscription['id']}/end", json={})
         assert ended.status_code == 200, ended.text
+        charge_point_operator_sessions(own_ledger, admin, tenant, ann["id"])
         advance(tenant, datetime.now(UTC) + timedelta(days=70))  # its jobs run on the way
 
     sent = {
         "customer.created", "subscription.created", "package.acquired", "package.cancelled",
         "top_up.succeeded", "top_up.failed", "session.recorded", "adjustment.recorded",
         "payment.succeeded", "payment.failed", "prepayment.debited", "invoice.issued",
-        "prepayment.credited", "subscription.ended",
+        "prepayment.credited", "subscription.ended", "session.credited", "cdr.unmatched",
     }  # fmt: skip
     received = receiver.wait_for("/all", lambda found: sent <= {r.message["type"] for r in found})
     for delivery in received:
@@ -149,6 +151,33 @@ def test_every_event_type_arrives_signed_as_standard_webhooks_verify(
         assert set(example) == set(delivery.message)
         assert set(example["data"]) == set(delivery.message["data"]), delivery.message["type"]
     tenant.close()
+
+
+def charge_point_operator_sessions(
+    served: ServedApp, admin: httpx.Client, tenant: Tenant, holder: str
+) -> None:
+    """Over OCPI: a CDR of the holder's token, a credit for it, and a CDR of a token nobody holds."""
+    cpo = LocalCpo()
+    try:
+        assert admin.patch(
+            f"/v1/emps/{tenant.id}", json={"ocpi": {"country_code": "FI", "party_id": "VLT"}}
+        ).is_success
+        party = create_party(tenant, cpo)
+        token_c = cpo.register(served.base_url, party["token_a"]).json()["data"]["token"]
+        uid = "HOOK-" + uuid.uuid4().hex[:8]
+        issued = tenant.emp.post(
+            f"/v1/customers/{holder}/tokens", json={"uid": uid, "type": "RFID", "contract_id": "C1"}
+        )
+        assert issued.status_code == 201, issued.text
+        cdr = official_cdr(country_code="NL", party_id="EXA", uid=uid)
+        credit = {**cdr, "id": cdr["id"] + "-C", "credit": True, "credit_reference_id": cdr["id"],
+                  "total_cost": {"excl_vat": -1.00, "incl_vat": -1.10}}  # fmt: skip
+        unknown = official_cdr(country_code="NL", party_id="EXA", uid="NOBODY")
+        with cpo.client(served.base_url, token_c) as ocpi:
+            for pushed in (cdr, credit, unknown):
+                assert ocpi.post("/ocpi/2.2.1/cdrs", json=pushed).status_code == 201
+    finally:
+        cpo.stop()
 
 
 def test_the_docs_verification_snippet_accepts_a_delivery_once_and_refuses_a_forgery(

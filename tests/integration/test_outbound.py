@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from commands.outbound import MAX_ANSWER_BYTES, RefusedUrl, check_url, post
+from commands.outbound import MAX_ANSWER_BYTES, RefusedUrl, check_url, send
 
 
 class Server:
@@ -68,14 +68,14 @@ def server() -> Iterator[Server]:
 
 
 def test_a_redirect_is_answered_as_it_is_and_not_followed(server: Server) -> None:
-    answer = post(server.url("/moved"), b"{}", {}, allow_insecure=True)
+    answer = send("POST", server.url("/moved"), b"{}", {}, allow_insecure=True)
 
     assert answer.status == 307
     assert server.paths == ["/moved"]
 
 
 def test_at_most_64_kib_of_an_answer_is_read(server: Server) -> None:
-    answer = post(server.url("/huge"), b"{}", {}, allow_insecure=True)
+    answer = send("POST", server.url("/huge"), b"{}", {}, allow_insecure=True)
 
     assert answer.status == 200
     assert len(answer.body) == MAX_ANSWER_BYTES
@@ -83,17 +83,17 @@ def test_at_most_64_kib_of_an_answer_is_read(server: Server) -> None:
 
 def test_a_server_that_never_answers_ends_the_attempt(server: Server) -> None:
     with pytest.raises(TimeoutError):
-        post(server.url("/never"), b"{}", {}, allow_insecure=True, attempt_timeout=0.3)
+        send("POST", server.url("/never"), b"{}", {}, allow_insecure=True, attempt_timeout=0.3)
     assert server.paths == ["/never"]
 
 
 def test_without_the_flag_a_local_server_is_not_called(server: Server) -> None:
     with pytest.raises(RefusedUrl):
-        post(server.url("/ok").replace("http://", "https://"), b"{}", {}, allow_insecure=False)
+        send("POST", server.url("/ok").replace("http://", "https://"), b"{}", {}, allow_insecure=False)
     with pytest.raises(RefusedUrl):
-        post(server.url("/ok"), b"{}", {}, allow_insecure=False)
+        send("POST", server.url("/ok"), b"{}", {}, allow_insecure=False)
     assert server.paths == []
-    assert post(server.url("/ok"), b"{}", {}, allow_insecure=True).status == 204
+    assert send("POST", server.url("/ok"), b"{}", {}, allow_insecure=True).status == 204
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ document, so a new route cannot be left out of either.
 
 from __future__ import annotations
 
+import random
+import string
 import time
 import uuid
 from collections.abc import Callable
@@ -18,11 +20,14 @@ import httpx
 
 from tests.conftest import ServedApp, Tenant, make_tenant
 from tests.e2e.ledger_story import CARD, advance, customer, define_catalog, session, subscribe
+from tests.ocpi_cpo import LocalCpo, official_cdr, token_header
 
 READERS = frozenset({"emp", "support", "auditor"})
 EMP = frozenset({"emp"})
 ADMIN = frozenset({"admin"})
 PUBLIC = frozenset({"public"})
+# A charge point operator over OCPI, with its credentials token (C, or the token A a route names).
+CPO = frozenset({"cpo"})
 HOOK_URL = "https://hooks.example.com/chargeledger"  # never called: the matrix runs no delivery worker
 
 
@@ -39,11 +44,65 @@ class World:
     subscription: dict[str, Any] = field(default_factory=dict)
     invoice_id: str = ""
     webhook_endpoint_id: str = ""
+    cpo: LocalCpo | None = None
+    token_c: str = ""  # the seeded EMP's connected operator's
+    cdr_id: str = ""  # a CDR that operator pushed
+    token_uid: str = ""  # the prepaid customer's token
 
     def close(self) -> None:
         self.tenant.close()
         self.other.close()
         self.admin.close()
+        if self.cpo is not None:
+            self.cpo.stop()
+
+    # --- OCPI ------------------------------------------------------------------------------
+
+    def fresh_party(self) -> dict[str, Any]:
+        """A pending operator of the seeded EMP (its codes of its own), with token A."""
+        created = self.tenant.emp.post("/v1/ocpi/parties", json={**_party_codes(), "name": "Matrix CPO"})
+        assert created.status_code == 201, created.text
+        party: dict[str, Any] = created.json()
+        return party
+
+    def credentials_of(self, party: dict[str, Any]) -> dict[str, Any]:
+        assert self.cpo is not None
+        credentials = self.cpo.credentials()
+        credentials["roles"][0]["party_id"] = party["party_id"]
+        credentials["roles"][0]["country_code"] = party["country_code"]
+        return credentials
+
+    def fresh_connection(self) -> tuple[str, dict[str, Any]]:
+        """A registered operator: its token C, and credentials it may send again."""
+        party = self.fresh_party()
+        credentials = self.credentials_of(party)
+        with self.ocpi_client(party["token_a"]) as client:
+            registered = client.post("/ocpi/2.2.1/credentials", json=credentials)
+        assert registered.json()["status_code"] == 1000, registered.text
+        return registered.json()["data"]["token"], credentials
+
+    def ocpi_client(self, token: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.served.base_url, headers={"Authorization": token_header(token)}, timeout=30.0
+        )
+
+    def cdr(self, uid: str) -> dict[str, Any]:
+        return official_cdr(country_code="NL", party_id="EXA", uid=uid)
+
+    def fresh_unmatched_cdr(self) -> str:
+        with self.ocpi_client(self.token_c) as client:
+            pushed = client.post("/ocpi/2.2.1/cdrs", json=self.cdr(f"NOBODY-{uuid.uuid4().hex[:8]}"))
+        assert pushed.status_code == 201, pushed.text
+        return pushed.headers["location"].rsplit("/", 1)[1]
+
+    def fresh_token(self, customer_id: str) -> str:
+        uid = f"M{uuid.uuid4().hex[:12].upper()}"
+        issued = self.tenant.emp.post(
+            f"/v1/customers/{customer_id}/tokens",
+            json={"uid": uid, "type": "RFID", "contract_id": "FI-VLT-M"},
+        )
+        assert issued.status_code == 201, issued.text
+        return uid
 
     def fresh_subscription(self) -> dict[str, Any]:
         return subscribe(self.tenant, customer(self.tenant, "prepaid", card=CARD)["id"], "BASE-PRE")
@@ -87,6 +146,7 @@ def build_world(served: ServedApp, *, invoiced: bool = True) -> World:
     world.webhook_endpoint_id = world.fresh_webhook_endpoint()
     world.prepaid = customer(world.tenant, "prepaid", card=CARD)
     world.postpaid = customer(world.tenant, "postpaid", card=CARD)
+    connect_an_operator(world)
     world.subscription = subscribe(world.tenant, world.prepaid["id"], "BASE-PRE")
     postpaid_subscription = subscribe(world.tenant, world.postpaid["id"], "BASE-POST")
     assert session(world.tenant, world.prepaid["id"], 250).status_code == 201
@@ -100,7 +160,36 @@ def build_world(served: ServedApp, *, invoiced: bool = True) -> World:
     return world
 
 
-Call = tuple[dict[str, Any], Any]  # path parameters (and "query"), JSON body (None: no body)
+def _party_codes() -> dict[str, str]:
+    """Codes of an operator not seen before (one pending or connected twice answers 409)."""
+    return {
+        "country_code": "".join(random.choices(string.ascii_uppercase, k=2)),
+        "party_id": "".join(random.choices(string.ascii_uppercase + string.digits, k=3)),
+    }
+
+
+def connect_an_operator(world: World) -> None:
+    """Both EMPs are eMSPs; the seeded one is connected with a local CPO (NL*EXA), which has
+    pushed a CDR of the prepaid customer's token."""
+    for tenant, party_id in ((world.tenant, "VLT"), (world.other, "OTH")):
+        identity = {"ocpi": {"country_code": "FI", "party_id": party_id}}
+        assert world.admin.patch(f"/v1/emps/{tenant.id}", json=identity).status_code == 200
+    world.cpo = LocalCpo()
+    created = world.tenant.emp.post(
+        "/v1/ocpi/parties", json={"country_code": "NL", "party_id": "EXA", "name": "Example Operator"}
+    )
+    assert created.status_code == 201, created.text
+    registered = world.cpo.register(world.served.base_url, created.json()["token_a"])
+    assert registered.json()["status_code"] == 1000, registered.text
+    world.token_c = registered.json()["data"]["token"]
+    world.token_uid = world.fresh_token(world.prepaid["id"])
+    with world.ocpi_client(world.token_c) as client:
+        pushed = client.post("/ocpi/2.2.1/cdrs", json=world.cdr(world.token_uid))
+    assert pushed.status_code == 201, pushed.text
+    world.cdr_id = pushed.headers["location"].rsplit("/", 1)[1]
+
+
+Call = tuple[dict[str, Any], Any]  # path parameters (and "query", "token"), JSON body (None: no body)
 
 
 @dataclass(frozen=True)
@@ -118,13 +207,21 @@ class Route:
         return f"{self.method} {self.path}"
 
     def url(self, parameters: dict[str, Any]) -> str:
-        """The path with its parameters; a "query" entry holds the query string's."""
-        path = self.path.format(**{name: value for name, value in parameters.items() if name != "query"})
+        """The path with its parameters; a "query" entry holds the query string's, a "token"
+        entry the OCPI token the operator calls with (else the seeded operator's token C)."""
+        path = self.path.format(
+            **{name: value for name, value in parameters.items() if name not in ("query", "token")}
+        )
         return f"{path}?{urlencode(parameters['query'])}" if "query" in parameters else path
 
     def expected_for(self, caller: str) -> int:
-        """The contract's status for a caller: a role, "nobody", "stranger" or "other-emp"."""
+        """The contract's status for a caller: a role, "cpo" (an OCPI token), "nobody",
+        "stranger" or "other-emp"."""
         if self.roles == PUBLIC:
+            return self.success
+        if (self.roles == CPO) != (caller == "cpo"):
+            return 401  # an API key under /ocpi/, an OCPI token elsewhere
+        if caller == "cpo":
             return self.success
         if caller in ("nobody", "stranger"):
             return 401
@@ -166,6 +263,16 @@ def _card_holder(world: World) -> Call:
 
 def _endpoint(world: World) -> Call:
     return {"endpoint_id": world.webhook_endpoint_id}, None
+
+
+def _registration(world: World) -> Call:
+    party = world.fresh_party()
+    return {"token": party["token_a"]}, world.credentials_of(party)
+
+
+def _rotation(world: World) -> Call:
+    token_c, credentials = world.fresh_connection()
+    return {"token": token_c}, credentials
 
 
 ROUTES = [
@@ -382,6 +489,60 @@ ROUTES = [
         foreign=True,
     ),
     Route("GET", "/v1/events", READERS, 200),
+    Route(
+        "POST",
+        "/v1/ocpi/parties",
+        EMP,
+        201,
+        lambda w: ({}, {**_party_codes(), "name": "Matrix CPO"}),
+    ),
+    Route("GET", "/v1/ocpi/parties", READERS, 200),
+    Route("GET", "/v1/ocpi/unmatched-cdrs", READERS, 200),
+    Route(
+        "POST",
+        "/v1/ocpi/unmatched-cdrs/{cdr_id}/assign",
+        EMP,
+        200,
+        lambda w: ({"cdr_id": w.fresh_unmatched_cdr()}, {"customer_id": w.postpaid["id"]}),
+        foreign=True,
+    ),
+    Route(
+        "POST",
+        "/v1/customers/{customer_id}/tokens",
+        EMP,
+        201,
+        lambda w: (
+            _customer(w)[0],
+            {"uid": f"N{uuid.uuid4().hex[:12].upper()}", "type": "RFID", "contract_id": "FI-VLT-1"},
+        ),
+        foreign=True,
+    ),
+    Route(
+        "DELETE",
+        "/v1/customers/{customer_id}/tokens/{uid}",
+        EMP,
+        200,
+        lambda w: ({**_customer(w)[0], "uid": w.fresh_token(w.prepaid["id"])}, None),
+        foreign=True,
+    ),
+    Route("GET", "/ocpi/versions", CPO, 200),
+    Route("GET", "/ocpi/2.2.1", CPO, 200),
+    Route("GET", "/ocpi/2.2.1/credentials", CPO, 200),
+    Route("POST", "/ocpi/2.2.1/credentials", CPO, 200, _registration),
+    Route("PUT", "/ocpi/2.2.1/credentials", CPO, 200, _rotation),
+    Route(
+        "DELETE", "/ocpi/2.2.1/credentials", CPO, 200, lambda w: ({"token": w.fresh_connection()[0]}, None)
+    ),
+    Route("POST", "/ocpi/2.2.1/cdrs", CPO, 201, lambda w: ({}, w.cdr(w.token_uid))),
+    Route("GET", "/ocpi/2.2.1/cdrs/{cdr_id}", CPO, 200, lambda w: ({"cdr_id": w.cdr_id}, None)),
+    Route("GET", "/ocpi/2.2.1/tokens", CPO, 200),
+    Route(
+        "POST",
+        "/ocpi/2.2.1/tokens/{token_uid}/authorize",
+        CPO,
+        200,
+        lambda w: ({"token_uid": w.token_uid}, {"location_id": "LOC1"}),
+    ),
     Route("GET", "/health", PUBLIC, 200),
     Route("GET", "/metrics", PUBLIC, 200),
 ]

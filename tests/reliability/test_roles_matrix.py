@@ -13,10 +13,10 @@ import psycopg
 import pytest
 
 from tests.reliability.evidence import captured_logs, database_text
-from tests.reliability.routes import PUBLIC, ROUTES, Route, World, build_world
+from tests.reliability.routes import CPO, PUBLIC, ROUTES, Route, World, build_world
 from tests.reliability.serving import ledger_of_its_own
 
-CALLERS = ["nobody", "stranger", "emp", "support", "auditor", "admin", "other-emp"]
+CALLERS = ["nobody", "stranger", "emp", "support", "auditor", "admin", "other-emp", "cpo"]
 CODES = {401: "unauthorized", 403: "forbidden", 404: "not-found"}
 
 
@@ -41,6 +41,9 @@ def key_of(world: World, caller: str) -> str | None:
 
 def call(world: World, route: Route, caller: str) -> httpx.Response:
     parameters, body = route.call(world)
+    if caller == "cpo":
+        with world.ocpi_client(parameters.get("token", world.token_c)) as client:
+            return client.request(route.method, route.url(parameters), json=body)
     with world.served.client(key_of(world, caller)) as client:
         return client.request(route.method, route.url(parameters), json=body)
 
@@ -61,6 +64,11 @@ def test_each_caller_gets_the_contracts_answer(world: World, route: Route, calle
     response = call(world, route, caller)
 
     assert response.status_code == expected, f"{route.label} as {caller}: {response.text}"
+    if route.roles == CPO:
+        # OCPI's own envelope, whatever the answer: 401 with status 2000 for anything but a token.
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["status_code"] == (1000 if expected < 400 else 2000), response.text
+        return
     if expected >= 400:
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
@@ -82,6 +90,9 @@ def test_the_matrix_covers_every_documented_operation(world: World) -> None:
 
     assert documented == {(route.method, route.path) for route in ROUTES}
     assert {route.path for route in ROUTES if route.roles == PUBLIC} == {"/health", "/metrics"}
+    assert {route.path for route in ROUTES if route.roles == CPO} == {
+        path for path in document["paths"] if path.startswith("/ocpi/")
+    }
 
 
 @pytest.mark.parametrize(

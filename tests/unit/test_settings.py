@@ -33,3 +33,10 @@ def test_the_service_does_not_start_on_an_unknown_gateway() -> None:
     )
     assert started.returncode == 2
     assert "CHARGELEDGER_PAYMENT_GATEWAY" in started.stderr
+
+
+def test_the_public_url_is_read_without_a_trailing_slash() -> None:
+    assert Settings.from_env({"CHARGELEDGER_PUBLIC_URL": "https://ledger.example.com/"}).public_url == (
+        "https://ledger.example.com"
+    )
+    assert Settings.from_env({}).public_url is None
