@@ -15,6 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from psycopg import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 
+from api.field_patterns import readable
 from domain.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ PROBLEM_DESCRIPTIONS = {
     404: "not-found: no such resource of the key's EMP (another EMP's is never revealed)",
     409: "idempotency-conflict (Idempotency-Key reused for another request) or duplicate (a natural key)",
     413: "payload-too-large: the body exceeds 1 MiB",
+    415: "unsupported-media-type: the body is not JSON (send Content-Type: application/json)",
     422: "a ledger rule: package-not-allowed, top-up-not-applicable, card-required,"
     " insufficient-balance or invalid-period",
     429: "rate-limited: this key sent too many requests; see Retry-After",
@@ -90,9 +92,10 @@ def problem_specs(*statuses: int) -> dict[int, ResponseSpec]:
 class ApiProblem(Exception):
     """An HTTP-level problem (auth, idempotency) that is not a domain rule."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str) -> None:
+    def __init__(self, status: int, code: str, title: str, detail: str, field: str | None = None) -> None:
         super().__init__(detail)
         self.status, self.code, self.title, self.detail = status, code, title, detail
+        self.field = field
 
 
 def unauthorized(detail: str) -> ApiProblem:
@@ -101,6 +104,10 @@ def unauthorized(detail: str) -> ApiProblem:
 
 def forbidden(detail: str) -> ApiProblem:
     return ApiProblem(403, "forbidden", "This key may not do that", detail)
+
+
+def unsupported_media_type(detail: str, field: str) -> ApiProblem:
+    return ApiProblem(415, "unsupported-media-type", "Unsupported media type", detail, field)
 
 
 def idempotency_conflict(detail: str) -> ApiProblem:
@@ -158,7 +165,8 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
 
 def on_api_problem(request: Request[Any, Any, Any], exc: ApiProblem) -> Response[Any]:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return problem_response(exc.status, exc.code, exc.title, exc.detail, request, headers=headers)
+    extra = {"errors": [{"field": exc.field, "message": exc.detail}]} if exc.field else {}
+    return problem_response(exc.status, exc.code, exc.title, exc.detail, request, headers=headers, **extra)
 
 
 def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -166,7 +174,7 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             field = _field_name(item)
-            errors.append({"field": field, "message": str(item.get("message", ""))})
+            errors.append({"field": field, "message": readable(str(item.get("message", "")))})
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or exc.detail
     return problem_response(
         400, "validation-error", "The request is not valid", detail, request, errors=errors

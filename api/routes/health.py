@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -20,6 +20,8 @@ from api.problems import problem_response, problem_specs
 from projections.pipeline import ProjectionStatus
 
 logger = logging.getLogger(__name__)
+# prometheus_client's CONTENT_TYPE_LATEST without its charset: the response adds one to text/*.
+EXPOSITION = "text/plain; version=0.0.4"
 
 
 def log_head(ctx: ApiContext) -> int:
@@ -126,7 +128,7 @@ def metrics(ctx: NamedDependency[ApiContext]) -> Response[bytes]:
         text += generate_latest(projections)
     except Exception as error:  # the process's own metrics still answer in an outage
         logger.warning("projection metrics not read", extra={"error": str(error)})
-    return Response(text, media_type=CONTENT_TYPE_LATEST)
+    return Response(text, media_type=EXPOSITION)
 
 
 ROUTES = [health, metrics]
