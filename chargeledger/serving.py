@@ -13,13 +13,12 @@ from litestar import Litestar
 from api.app import create_app
 from api.context import ApiContext
 from chargeledger.config import Settings
-from chargeledger.logs import configure_logging
+from chargeledger.logs import configure_logging, formatter_path
 from chargeledger.system import System, build_system
 from commands.session_batcher import SessionBatcher
 
 # The database URL as the serving process resolved it (the embedded server's socket, say).
 SERVE_DATABASE_URL = "CHARGELEDGER_SERVE_DATABASE_URL"
-LOG_FORMATTER = "chargeledger.logs.JsonFormatter"
 
 
 def api_context(
@@ -65,4 +64,4 @@ def api_process_app() -> Litestar:
         ctx.session_batcher.stop()
         system.close()
 
-    return create_app(ctx, log_formatter=LOG_FORMATTER, on_shutdown=[close])
+    return create_app(ctx, log_formatter=formatter_path(), on_shutdown=[close])
