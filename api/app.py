@@ -22,6 +22,7 @@ from litestar.routes import HTTPRoute
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.access_log import AccessClock, log_access
 from api.asgi import MAX_BODY_BYTES
 from api.auth import PUBLIC_PATHS, BearerKeyMiddleware
 from api.card_numbers import CardNumberGuard
@@ -134,6 +135,7 @@ def create_app(
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False, use_cache=True)},
         middleware=[
+            AccessClock,
             CompleteAllowHeader,
             prometheus.middleware,
             DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS),
@@ -142,6 +144,7 @@ def create_app(
             IdempotencyMiddleware,
         ],
         before_request=decode_body_strictly,
+        before_send=[log_access],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="chargeledger",

@@ -65,7 +65,8 @@ PROBLEM_DESCRIPTIONS = {
     415: "unsupported-media-type: the body is not JSON (send Content-Type: application/json)",
     422: "a ledger rule: package-not-allowed, top-up-not-applicable, card-required,"
     " insufficient-balance or invalid-period",
-    429: "rate-limited: this key sent too many requests; see Retry-After",
+    429: "rate-limited: this key sent too many requests, or this address too many keys that are not"
+    " valid; see Retry-After",
     503: "service-unavailable: the database did not answer; retry (see Retry-After)",
 }
 # Any authenticated route can answer these.
@@ -92,10 +93,18 @@ def problem_specs(*statuses: int) -> dict[int, ResponseSpec]:
 class ApiProblem(Exception):
     """An HTTP-level problem (auth, idempotency) that is not a domain rule."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.title, self.detail = status, code, title, detail
-        self.field = field
+        self.field, self.headers = field, headers
 
 
 def unauthorized(detail: str) -> ApiProblem:
@@ -104,6 +113,12 @@ def unauthorized(detail: str) -> ApiProblem:
 
 def forbidden(detail: str) -> ApiProblem:
     return ApiProblem(403, "forbidden", "This key may not do that", detail)
+
+
+def rate_limited(detail: str, retry_after: int) -> ApiProblem:
+    return ApiProblem(
+        429, "rate-limited", "Too many requests", detail, headers={"Retry-After": str(retry_after)}
+    )
 
 
 def unsupported_media_type(detail: str, field: str) -> ApiProblem:
@@ -164,9 +179,11 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
 
 
 def on_api_problem(request: Request[Any, Any, Any], exc: ApiProblem) -> Response[Any]:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {**({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}), **(exc.headers or {})}
     extra = {"errors": [{"field": exc.field, "message": exc.detail}]} if exc.field else {}
-    return problem_response(exc.status, exc.code, exc.title, exc.detail, request, headers=headers, **extra)
+    return problem_response(
+        exc.status, exc.code, exc.title, exc.detail, request, headers=headers or None, **extra
+    )
 
 
 def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:

@@ -46,8 +46,13 @@ class ConsoleFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
-        extra = " ".join(f"{key}={_text(value)}" for key, value in fields(record).items())
-        line = f"{when} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        message = record.getMessage()
+        said = set(message.split())
+        # A field the message already shows (an access line's method, path, status) is not repeated.
+        extra = " ".join(
+            f"{key}={_text(value)}" for key, value in fields(record).items() if str(value) not in said
+        )
+        line = f"{when} {record.levelname:<7} {record.name}: {message}"
         if extra:
             line += f"  {extra}"
         if record.exc_info:

@@ -12,6 +12,7 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.context import ApiContext
+from api.rate_limit import AuthFailures
 from chargeledger.config import Settings
 from chargeledger.logs import configure_logging, formatter_path
 from chargeledger.system import System, build_system
@@ -41,6 +42,7 @@ def api_context(
         session_batcher=SessionBatcher(system.services, trust_cache=only_writer),
         write_wait_timeout=settings.write_wait_timeout,
         rate_limits=settings.rate_limits,
+        auth_failures=AuthFailures(settings.auth_failure_limit),
         allow_insecure_outbound=settings.allow_insecure_outbound,
         wake_webhooks=system.wake_webhooks,
         webhook_deliveries=system.webhook_deliveries,

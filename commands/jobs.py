@@ -117,6 +117,28 @@ class JobRun:
     emp_id: uuid.UUID | None = None
 
 
+# The first key of the advisory locks that running job runs hold (the second: a hash of the run id).
+RUN_LOCKS = 7_140_017
+
+
+def mark_interrupted_runs(pool: ConnectionPool, now: datetime) -> int:
+    """Mark `interrupted` the runs still `running` whose process died: no session holds their
+    lock (a live run in any process does, so its run is left alone). Returns how many."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "WITH running AS MATERIALIZED (SELECT id FROM job_runs WHERE status = 'running')"
+            " UPDATE job_runs SET status = 'interrupted', finished_at = %s FROM running"
+            " WHERE job_runs.id = running.id AND pg_try_advisory_xact_lock(%s, hashtext(running.id::text))"
+            " RETURNING job_runs.id, job_runs.job",
+            (now, RUN_LOCKS),
+        ).fetchall()
+    for run_id, job in rows:
+        logger.warning(
+            "job run interrupted: its process stopped mid-way", extra={"run_id": str(run_id), "job": job}
+        )
+    return len(rows)
+
+
 def run_job(
     name: str,
     as_of: datetime,
@@ -140,29 +162,36 @@ def run_job(
         )
     run_id = uuid.uuid4()
     started = services.clock.now()
-    with pool.connection() as conn:
-        conn.execute(
-            "INSERT INTO job_runs (id, job, as_of, started_at, triggered_by, status, emp_id)"
-            " VALUES (%s, %s, %s, %s, %s, 'running', %s)",
-            (run_id, name, as_of, started, triggered_by, emp_id),
-        )
-    actor = f"job:{name}:{run_id}"
-    try:
-        result = JOBS[name](services, queries, as_of, actor, scope)
-    except BaseException:
-        with pool.connection() as conn:
-            conn.execute(
-                "UPDATE job_runs SET status = 'failed', finished_at = %s WHERE id = %s",
-                (services.clock.now(), run_id),
-            )
-        raise
-    finished = services.clock.now()
-    with pool.connection() as conn:
-        conn.execute(
-            "UPDATE job_runs SET status = 'finished', finished_at = %s, processed = %s, failures = %s,"
-            " details = %s WHERE id = %s",
-            (finished, result.processed, result.failures, Jsonb(result.details), run_id),
-        )
+    # The run's own session lock says it is alive; a run whose holder died has none, and the
+    # next start marks it interrupted (mark_interrupted_runs).
+    with pool.connection() as alive:
+        alive.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (RUN_LOCKS, str(run_id)))
+        try:
+            with pool.connection() as conn:
+                conn.execute(
+                    "INSERT INTO job_runs (id, job, as_of, started_at, triggered_by, status, emp_id)"
+                    " VALUES (%s, %s, %s, %s, %s, 'running', %s)",
+                    (run_id, name, as_of, started, triggered_by, emp_id),
+                )
+            actor = f"job:{name}:{run_id}"
+            try:
+                result = JOBS[name](services, queries, as_of, actor, scope)
+            except BaseException:
+                with pool.connection() as conn:
+                    conn.execute(
+                        "UPDATE job_runs SET status = 'failed', finished_at = %s WHERE id = %s",
+                        (services.clock.now(), run_id),
+                    )
+                raise
+            finished = services.clock.now()
+            with pool.connection() as conn:
+                conn.execute(
+                    "UPDATE job_runs SET status = 'finished', finished_at = %s, processed = %s,"
+                    " failures = %s, details = %s WHERE id = %s",
+                    (finished, result.processed, result.failures, Jsonb(result.details), run_id),
+                )
+        finally:
+            alive.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (RUN_LOCKS, str(run_id)))
     logger.info(
         "job run finished",
         extra={

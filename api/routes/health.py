@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 
 from api.context import ApiContext
 from api.problems import problem_response, problem_specs
+from projections.figures import Figures, read_figures
 from projections.pipeline import ProjectionStatus
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,52 @@ class ProjectionMetrics(Collector):
         yield messages
 
 
+class BusinessMetrics(Collector):
+    """Sessions, card payments (top-ups and payments) by outcome, invoices, debits, outbox
+    depths and job runs by result, as the read models hold them."""
+
+    def __init__(self, figures: Figures) -> None:
+        self.figures = figures
+
+    def collect(self) -> Iterator[Metric]:
+        figures = self.figures
+        sessions = GaugeMetricFamily("chargeledger_sessions", "Charging sessions recorded")
+        sessions.add_metric([], figures.sessions)
+        yield sessions
+        payments = GaugeMetricFamily(
+            "chargeledger_card_payments",
+            "Card payments (manual and automatic top-ups, payments) by purpose and outcome",
+            labels=["purpose", "status"],
+        )
+        for (purpose, status), count in sorted(figures.card_payments.items()):
+            payments.add_metric([purpose, status], count)
+        yield payments
+        invoices = GaugeMetricFamily("chargeledger_invoices", "Invoices issued", labels=["currency"])
+        invoiced = GaugeMetricFamily(
+            "chargeledger_invoiced_minor", "Invoice totals in minor units", labels=["currency"]
+        )
+        for currency, (count, total) in sorted(figures.invoices.items()):
+            invoices.add_metric([currency], count)
+            invoiced.add_metric([currency], total)
+        yield from (invoices, invoiced)
+        debits = GaugeMetricFamily("chargeledger_debits", "Recurring debits by status", labels=["status"])
+        for status, count in sorted(figures.debits.items()):
+            debits.add_metric([status], count)
+        yield debits
+        outboxes = GaugeMetricFamily(
+            "chargeledger_outbox_depth", "Items waiting to be sent or completed", labels=["outbox"]
+        )
+        for outbox, count in sorted(figures.outboxes.items()):
+            outboxes.add_metric([outbox], count)
+        yield outboxes
+        runs = GaugeMetricFamily(
+            "chargeledger_job_runs", "Batch job runs by result", labels=["job", "status"]
+        )
+        for (job, status), count in sorted(figures.job_runs.items()):
+            runs.add_metric([job, status], count)
+        yield runs
+
+
 @get("/health", sync_to_thread=True, tags=["operations"], responses=problem_specs(503))
 def health(ctx: NamedDependency[ApiContext]) -> Response[dict[str, Any]]:
     try:
@@ -125,6 +172,7 @@ def metrics(ctx: NamedDependency[ApiContext]) -> Response[bytes]:
         projections = CollectorRegistry()
         deliveries = ctx.webhook_deliveries()["deliveries"]
         projections.register(ProjectionMetrics(log_head(ctx), ctx.projection_statuses(), deliveries))
+        projections.register(BusinessMetrics(read_figures(ctx.pool)))
         text += generate_latest(projections)
     except Exception as error:  # the process's own metrics still answer in an outage
         logger.warning("projection metrics not read", extra={"error": str(error)})
