@@ -320,3 +320,16 @@ def test_the_embedded_server_stops_with_the_last_process_also_after_a_killed_one
     while postmaster_running(data_dir) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not postmaster_running(data_dir), "the embedded PostgreSQL kept running"
+
+
+def test_the_readme_shows_the_block_serve_prints() -> None:
+    from chargeledger.config import Settings
+    from chargeledger.welcome import first_hour
+
+    settings = Settings(data_dir=Path(".chargeledger"))
+    printed = first_hour("127.0.0.1", 8000, settings, "cla_x", False, 1)
+    block = printed.split("paste this into another shell to create an EMP, its key and a customer:\n\n", 1)[1]
+    block = block.replace(str((Path(".chargeledger") / "admin_token").resolve()), ".chargeledger/admin_token")
+    readme = (REPO / "README.md").read_text()
+
+    assert block.strip() in readme
