@@ -9,6 +9,7 @@ refused."""
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
@@ -117,18 +119,42 @@ class JobRun:
     emp_id: uuid.UUID | None = None
 
 
-# The first key of the advisory locks that running job runs hold (the second: a hash of the run id).
+# The first key of the advisory locks that job runners hold (the second: a hash of the runner id).
 RUN_LOCKS = 7_140_017
+
+
+class RunnerLock:
+    """This process as a runner of jobs: a session advisory lock, on a connection of its own,
+    held as long as the process lives. Its runs name it; a run whose runner holds no lock any
+    more was left by a process that died."""
+
+    def __init__(self) -> None:
+        self.id = uuid.uuid4()
+        self._connections: dict[str, psycopg.Connection[Any]] = {}
+        self._mutex = threading.Lock()
+
+    def hold(self, conninfo: str) -> uuid.UUID:
+        with self._mutex:
+            conn = self._connections.get(conninfo)
+            if conn is None or conn.closed:
+                conn = psycopg.connect(conninfo, autocommit=True)
+                conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (RUN_LOCKS, str(self.id)))
+                self._connections[conninfo] = conn
+        return self.id
+
+
+RUNNER = RunnerLock()
 
 
 def mark_interrupted_runs(pool: ConnectionPool, now: datetime) -> int:
     """Mark `interrupted` the runs still `running` whose process died: no session holds their
-    lock (a live run in any process does, so its run is left alone). Returns how many."""
+    runner's lock (a live process does, so its runs are left alone). Returns how many."""
     with pool.connection() as conn:
         rows = conn.execute(
-            "WITH running AS MATERIALIZED (SELECT id FROM job_runs WHERE status = 'running')"
+            "WITH running AS MATERIALIZED (SELECT id, runner FROM job_runs WHERE status = 'running')"
             " UPDATE job_runs SET status = 'interrupted', finished_at = %s FROM running"
-            " WHERE job_runs.id = running.id AND pg_try_advisory_xact_lock(%s, hashtext(running.id::text))"
+            " WHERE job_runs.id = running.id AND (running.runner IS NULL"
+            " OR pg_try_advisory_xact_lock(%s, hashtext(running.runner::text)))"
             " RETURNING job_runs.id, job_runs.job",
             (now, RUN_LOCKS),
         ).fetchall()
@@ -162,36 +188,30 @@ def run_job(
         )
     run_id = uuid.uuid4()
     started = services.clock.now()
-    # The run's own session lock says it is alive; a run whose holder died has none, and the
-    # next start marks it interrupted (mark_interrupted_runs).
-    with pool.connection() as alive:
-        alive.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (RUN_LOCKS, str(run_id)))
-        try:
-            with pool.connection() as conn:
-                conn.execute(
-                    "INSERT INTO job_runs (id, job, as_of, started_at, triggered_by, status, emp_id)"
-                    " VALUES (%s, %s, %s, %s, %s, 'running', %s)",
-                    (run_id, name, as_of, started, triggered_by, emp_id),
-                )
-            actor = f"job:{name}:{run_id}"
-            try:
-                result = JOBS[name](services, queries, as_of, actor, scope)
-            except BaseException:
-                with pool.connection() as conn:
-                    conn.execute(
-                        "UPDATE job_runs SET status = 'failed', finished_at = %s WHERE id = %s",
-                        (services.clock.now(), run_id),
-                    )
-                raise
-            finished = services.clock.now()
-            with pool.connection() as conn:
-                conn.execute(
-                    "UPDATE job_runs SET status = 'finished', finished_at = %s, processed = %s,"
-                    " failures = %s, details = %s WHERE id = %s",
-                    (finished, result.processed, result.failures, Jsonb(result.details), run_id),
-                )
-        finally:
-            alive.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (RUN_LOCKS, str(run_id)))
+    runner = RUNNER.hold(pool.conninfo if isinstance(pool.conninfo, str) else pool.conninfo())
+    with pool.connection() as conn:
+        conn.execute(
+            "INSERT INTO job_runs (id, job, as_of, started_at, triggered_by, status, emp_id, runner)"
+            " VALUES (%s, %s, %s, %s, %s, 'running', %s, %s)",
+            (run_id, name, as_of, started, triggered_by, emp_id, runner),
+        )
+    actor = f"job:{name}:{run_id}"
+    try:
+        result = JOBS[name](services, queries, as_of, actor, scope)
+    except BaseException:
+        with pool.connection() as conn:
+            conn.execute(
+                "UPDATE job_runs SET status = 'failed', finished_at = %s WHERE id = %s",
+                (services.clock.now(), run_id),
+            )
+        raise
+    finished = services.clock.now()
+    with pool.connection() as conn:
+        conn.execute(
+            "UPDATE job_runs SET status = 'finished', finished_at = %s, processed = %s, failures = %s,"
+            " details = %s WHERE id = %s",
+            (finished, result.processed, result.failures, Jsonb(result.details), run_id),
+        )
     logger.info(
         "job run finished",
         extra={
