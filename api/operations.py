@@ -207,9 +207,9 @@ OPERATIONS: dict[str, Doc] = {
         "Moves the test clock forward; with `run_jobs` the batch jobs run at every scheduled"
         " instant passed, in order, so months of billing can be tried in seconds.",
         page("billing", "the-scheduler"),
-        {"to": "2027-01-01T03:00:00Z", "run_jobs": True},
+        {"to": "2026-12-02T03:00:00Z", "run_jobs": True},
         {
-            "now": "2027-01-01T03:00:00Z",
+            "now": "2026-12-02T03:00:00Z",
             "job_runs": [{"job": "invoice-production", "as_of": "2026-12-02T02:00:00Z", "processed": 3}],
         },
     ),
