@@ -141,7 +141,8 @@ def statuses(database_url: str) -> list[str]:
 def run_locks_held(database_url: str) -> int:
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND granted",
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (RUN_LOCKS,),
         ).fetchone()
     return int(row[0]) if row else 0
