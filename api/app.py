@@ -22,6 +22,7 @@ from litestar.routes import HTTPRoute
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.access_log import AccessClock, log_access
 from api.asgi import MAX_BODY_BYTES
 from api.auth import PUBLIC_PATHS, BearerKeyMiddleware
 from api.card_numbers import CardNumberGuard
@@ -29,8 +30,10 @@ from api.context import ApiContext
 from api.idempotency import IdempotencyMiddleware
 from api.ocpi import routes as ocpi
 from api.ocpi.envelope import DecimalJsonRequest, EchoRequestIds, OcpiError
+from api.operations import document_operations
 from api.problems import CLIENT_PROBLEMS, EXCEPTION_HANDLERS
 from api.rate_limit import RateLimitMiddleware
+from api.reference import OfflineRedoc, reference_policy
 from api.routes import (
     admin,
     audit,
@@ -55,6 +58,22 @@ from commands.ocpi_peer import PeerUnreachable
 BEARER = "apiKey"
 # Answers to the client's own mistakes: logged without a stack trace.
 QUIET_STATUSES = (400, 401, 402, 403, 404, 405, 409, 413, 422, 429, 503)
+# The reference's front page: what docs/api-basics.md says every integrator needs first.
+API_DESCRIPTION = """An event-sourced billing ledger for e-mobility providers (EMPs): prepaid customers \
+with a balance funded by top-ups, postpaid customers with a monthly invoice.
+
+- **Keys**: `Authorization: Bearer <key>`. The admin key creates EMPs and their keys; an EMP's key \
+has a role: `emp` (the integration), `support` (read, and correct balances) or `auditor` (read-only).
+- **JSON in and out** (`Content-Type: application/json`; any other body is 415). Money is in \
+integer minor units (`_minor`), instants are RFC 3339 with a zone, answered in UTC with `Z`.
+- **Errors** are RFC 9457 problem details; `type` ends with the problem code and `errors` names \
+the fields.
+- **Idempotency**: every POST takes an `Idempotency-Key`; the same key and body return the first \
+answer again, another body is 409.
+- **Lists**: `limit` (default 50, at most 500) and `cursor`; answers `{"items": [...], "next_cursor": ...}`.
+- **Read-your-writes**: a read sent after a write's answer reflects that write.
+
+The repository's docs/ folder has a page per capability, with runnable examples."""
 # Synchronous handlers run on the event loop's default executor, min(32, cores + 4) threads by
 # default: six on a 2-core machine. A write holds its thread until the read models reflect it,
 # so six writes waiting on slow read models would make every other request queue behind them.
@@ -143,6 +162,7 @@ def create_app(
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False, use_cache=True)},
         middleware=[
+            AccessClock,
             CompleteAllowHeader,
             EchoRequestIds,
             prometheus.middleware,
@@ -152,12 +172,14 @@ def create_app(
             IdempotencyMiddleware,
         ],
         before_request=decode_body_strictly,
+        before_send=[reference_policy, log_access],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="chargeledger",
             version="1.0.0",
-            description="Event-sourced billing ledger for e-mobility providers.",
+            description=API_DESCRIPTION,
             path="/schema",
+            render_plugins=[OfflineRedoc()],
             components=Components(
                 security_schemes={
                     BEARER: SecurityScheme(
@@ -185,7 +207,7 @@ def create_app(
             directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine
         ),
         on_app_init=[keep_context],
-        on_startup=[use_handler_threads, freeze_what_startup_made],
+        on_startup=[use_handler_threads, document_operations, freeze_what_startup_made],
         plugins=[StrictStructSchemaPlugin()],
         on_shutdown=list(on_shutdown),
     )

@@ -10,16 +10,18 @@ from datetime import datetime
 from typing import Any, TypeVar, overload
 from uuid import UUID
 
+from prometheus_client import Counter
 from psycopg_pool import ConnectionPool
 
 from api.keys import VerifiedKeys
-from api.rate_limit import DEFAULT_RATE_LIMITS, RateLimit
+from api.rate_limit import DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_RATE_LIMITS, AuthFailures, RateLimit
 from commands.handlers import handle
 from commands.jobs import JobRun
 from commands.messages import RecordSession
 from commands.session_batcher import SessionBatcher
 from commands.sessions import SessionAnswer
 from commands.unit_of_work import Outcome, Services
+from domain.errors import DomainError
 from projections.pipeline import ProjectionStatus
 from projections.progress import Progress
 
@@ -28,6 +30,23 @@ logger = logging.getLogger(__name__)
 # How long a session waits for its batch to be recorded (the database's own timeouts come first).
 SAVE_TIMEOUT = 30.0
 T = TypeVar("T", bound=Outcome)
+
+
+SESSION_ANSWERS = Counter(
+    "chargeledger_session_requests",
+    "Sessions posted to this process, by outcome: recorded, repeated (recorded before) or the"
+    " problem code of a refusal",
+    ["outcome"],
+)
+
+
+def count_session_answers(answers: Sequence[SessionAnswer]) -> None:
+    for answer in answers:
+        if isinstance(answer, DomainError):
+            outcome = answer.code
+        else:
+            outcome = "recorded" if answer.created else "repeated"
+        SESSION_ANSWERS.labels(outcome).inc()
 
 
 @dataclass
@@ -50,6 +69,8 @@ class ApiContext:
     verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
     # Per role; a role left out is not limited (api/rate_limit.py).
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    # Failed authentications per client address (None: not limited).
+    auth_failures: AuthFailures = field(default_factory=lambda: AuthFailures(DEFAULT_AUTH_FAILURE_LIMIT))
     # CHARGELEDGER_ALLOW_INSECURE_OUTBOUND: http:// and private addresses allowed (development, tests).
     allow_insecure_outbound: bool = False
     # CHARGELEDGER_PUBLIC_URL: the start of every URL handed to OCPI peers (None: the address
@@ -88,11 +109,15 @@ class ApiContext:
         """A session through the batcher, awaited on the event loop: many clients post at once,
         and their sessions share transactions."""
         recorded = asyncio.wrap_future(self.session_batcher.enqueue(command))
-        return await asyncio.wait_for(recorded, SAVE_TIMEOUT)
+        answer = await asyncio.wait_for(recorded, SAVE_TIMEOUT)
+        count_session_answers([answer])
+        return answer
 
     async def record_sessions(self, commands: Sequence[RecordSession]) -> list[SessionAnswer]:
         """Sessions of one bulk request, through the same writer as single ones."""
         recorded = [
             asyncio.wrap_future(future) for future in self.session_batcher.enqueue_all(list(commands))
         ]
-        return list(await asyncio.wait_for(asyncio.gather(*recorded), SAVE_TIMEOUT))
+        answers = list(await asyncio.wait_for(asyncio.gather(*recorded), SAVE_TIMEOUT))
+        count_session_answers(answers)
+        return answers

@@ -16,6 +16,7 @@ from litestar.response import Template
 from psycopg import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 
+from api.field_patterns import readable
 from domain.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -62,9 +63,11 @@ PROBLEM_DESCRIPTIONS = {
     404: "not-found: no such resource of the key's EMP (another EMP's is never revealed)",
     409: "idempotency-conflict (Idempotency-Key reused for another request) or duplicate (a natural key)",
     413: "payload-too-large: the body exceeds 1 MiB",
+    415: "unsupported-media-type: the body is not JSON (send Content-Type: application/json)",
     422: "a ledger rule: package-not-allowed, top-up-not-applicable, card-required,"
     " insufficient-balance or invalid-period",
-    429: "rate-limited: this key sent too many requests; see Retry-After",
+    429: "rate-limited: this key sent too many requests, or this address too many keys that are not"
+    " valid; see Retry-After",
     503: "service-unavailable: the database did not answer; retry (see Retry-After)",
 }
 # Any authenticated route can answer these.
@@ -95,9 +98,18 @@ class MalformedJson(ValidationFailed):
 class ApiProblem(Exception):
     """An HTTP-level problem (auth, idempotency) that is not a domain rule."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.title, self.detail = status, code, title, detail
+        self.field, self.headers = field, headers
 
 
 def unauthorized(detail: str) -> ApiProblem:
@@ -106,6 +118,16 @@ def unauthorized(detail: str) -> ApiProblem:
 
 def forbidden(detail: str) -> ApiProblem:
     return ApiProblem(403, "forbidden", "This key may not do that", detail)
+
+
+def rate_limited(detail: str, retry_after: int) -> ApiProblem:
+    return ApiProblem(
+        429, "rate-limited", "Too many requests", detail, headers={"Retry-After": str(retry_after)}
+    )
+
+
+def unsupported_media_type(detail: str, field: str) -> ApiProblem:
+    return ApiProblem(415, "unsupported-media-type", "Unsupported media type", detail, field)
 
 
 def idempotency_conflict(detail: str) -> ApiProblem:
@@ -168,8 +190,11 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
 
 
 def on_api_problem(request: Request[Any, Any, Any], exc: ApiProblem) -> Response[Any]:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return problem_response(exc.status, exc.code, exc.title, exc.detail, request, headers=headers)
+    headers = {**({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}), **(exc.headers or {})}
+    extra = {"errors": [{"field": exc.field, "message": exc.detail}]} if exc.field else {}
+    return problem_response(
+        exc.status, exc.code, exc.title, exc.detail, request, headers=headers or None, **extra
+    )
 
 
 def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -177,7 +202,7 @@ def on_validation_error(request: Request[Any, Any, Any], exc: ValidationExceptio
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             field = _field_name(item)
-            errors.append({"field": field, "message": str(item.get("message", ""))})
+            errors.append({"field": field, "message": readable(str(item.get("message", "")))})
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or exc.detail
     return problem_response(
         400, "validation-error", "The request is not valid", detail, request, errors=errors

@@ -53,6 +53,10 @@ def parse_rate_limit(text: str) -> RateLimit | None:
         raise ValueError(f"not a rate limit (RATE[,BURST] or off): {text!r}: {error}") from None
 
 
+# Failed authentications per client address: ten at once, then one a second.
+DEFAULT_AUTH_FAILURE_LIMIT = RateLimit(rate=1, burst=10)
+
+
 class TokenBucket:
     def __init__(self, limit: RateLimit, now: float) -> None:
         self.limit = limit
@@ -67,6 +71,52 @@ class TokenBucket:
             self.tokens -= 1
             return 0.0
         return (1 - self.tokens) / self.limit.rate
+
+    def wait(self, now: float) -> float:
+        """The seconds until a token will be there (0.0: one is), spending none."""
+        tokens = min(self.limit.burst, self.tokens + (now - self.updated) * self.limit.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.limit.rate
+
+
+class AuthFailures:
+    """Failed authentications per client address, so that keys cannot be guessed at speed: each
+    failure spends a token, and while an address has none its requests are refused (429) before
+    their key is looked at, valid or not."""
+
+    # Buckets kept at most; the full ones (addresses quiet long enough) go first.
+    MAX_ADDRESSES = 10_000
+
+    def __init__(self, limit: RateLimit | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.clock = clock
+        self.buckets: dict[str, TokenBucket] = {}
+
+    def retry_after(self, address: str) -> int:
+        """0 when the address may try a key, else the seconds until it may."""
+        bucket = self.buckets.get(address)
+        if bucket is None:
+            return 0
+        wait = bucket.wait(self.clock())
+        return max(1, math.ceil(wait)) if wait > 0 else 0
+
+    def failed(self, address: str) -> None:
+        if self.limit is None:
+            return
+        now = self.clock()
+        bucket = self.buckets.get(address)
+        if bucket is None:
+            if len(self.buckets) >= self.MAX_ADDRESSES:
+                self._forget_quiet(now)
+            bucket = self.buckets[address] = TokenBucket(self.limit, now)
+        bucket.take(now)
+
+    def _forget_quiet(self, now: float) -> None:
+        for address, bucket in list(self.buckets.items()):
+            if bucket.wait(now) == 0.0 and now - bucket.updated >= bucket.limit.burst / bucket.limit.rate:
+                del self.buckets[address]
+        if len(self.buckets) >= self.MAX_ADDRESSES:  # all busy: the oldest go
+            for address in list(self.buckets)[: self.MAX_ADDRESSES // 10]:
+                del self.buckets[address]
 
 
 class RateLimitMiddleware:

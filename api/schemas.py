@@ -14,41 +14,28 @@ from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import HeaderParameter
 from litestar.typing import FieldDefinition
 
+from api.field_patterns import CARD_TOKEN, CODE, CURRENCY, EMAIL, LAST4, NO_NUL, REASON, whole
 from api.idempotency import MAX_KEY_LENGTH
 from api.problems import ProblemDetails
 from domain.money import ISO_4217, MAX_AMOUNT_MINOR
 from domain.periods import known_zones
 from projections.webhooks import EVENT_TYPES, EventType
 
-
-def whole(pattern: str) -> str:
-    """The pattern as a whole string. msgspec matches with Python's `re`, whose `$` also matches
-    before a final newline, and JSON Schema's `$` does not: the lookahead makes both refuse it."""
-    return f"^(?:{pattern})$(?!\\n)"
-
-
-# PostgreSQL text cannot hold NUL: one in a recorded event would stop the read models for everyone.
-NO_NUL = r"^[^\x00]*$"
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
-# No "@", space or control character around the "@", spelt so that Python's regex dialect and
-# JSON Schema's (ECMA) mean the same characters by it, as their `\s` alone do not.
-EMAIL_PART = r"[^@\s\x00-\x1f\x7f-\x9f\ufeff]+"
-Email = Annotated[
-    str, msgspec.Meta(min_length=3, max_length=254, pattern=whole(f"{EMAIL_PART}@{EMAIL_PART}"))
-]
+Email = Annotated[str, msgspec.Meta(max_length=254, pattern=EMAIL)]
 # The enum tells OpenAPI readers which codes exist; domain.money.check_currency enforces it.
 Currency = Annotated[
     str,
     msgspec.Meta(
-        pattern=whole("[A-Z]{3}"),
+        pattern=CURRENCY,
         extra_json_schema={"description": "an ISO 4217 code", "extra": {"enum": sorted(ISO_4217)}},
     ),
 ]
 AmountMinor = Annotated[int, msgspec.Meta(ge=1, le=MAX_AMOUNT_MINOR)]
 ThresholdMinor = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT_MINOR)]
 ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
-CardToken = Annotated[str, msgspec.Meta(pattern=whole("tok_[A-Za-z0-9_]{1,100}"))]
-Last4 = Annotated[str, msgspec.Meta(pattern=whole("[0-9]{4}"))]
+CardToken = Annotated[str, msgspec.Meta(pattern=CARD_TOKEN)]
+Last4 = Annotated[str, msgspec.Meta(pattern=LAST4)]
 Brand = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_NUL)]
 ExpMonth = Annotated[int, msgspec.Meta(ge=1, le=12)]
 ExpYear = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
@@ -277,7 +264,7 @@ class BalanceOut(msgspec.Struct, frozen=True):
     as_of: datetime
 
 
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=whole("[A-Za-z0-9][A-Za-z0-9_.-]*"))]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=CODE)]
 PriceMinor = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT_MINOR)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 SessionId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
@@ -562,7 +549,6 @@ class InvoicePage(msgspec.Struct, frozen=True):
 
 
 # Something besides whitespace, as `str.strip` sees it (the explicit class keeps ECMA's `\s` in line).
-REASON = r"^[^\x00]*[^\s\x00\x1c-\x1f\x85\ufeff][^\x00]*$"
 
 
 class AdjustmentIn(Request, frozen=True, forbid_unknown_fields=True):

@@ -9,17 +9,31 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
-from api.problems import MalformedJson, field_from_message
+from api.field_patterns import readable
+from api.problems import MalformedJson, field_from_message, unsupported_media_type
 from domain.errors import InvalidPeriod, ValidationFailed
 
 T = TypeVar("T")
 
 
+def is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
-    if parameter is None or "json" not in request.headers.get("content-type", "application/json"):
+    if parameter is None:
         return
     body = await request.body()
+    content_type = request.headers.get("content-type")
+    # JSON in: a body sent as a form or as text would be read by other rules than the contract's.
+    if content_type is not None and not is_json(content_type) and (body or content_type.strip()):
+        raise unsupported_media_type(
+            f"content-type: {content_type.split(';', 1)[0].strip() or 'empty'} is not accepted;"
+            " send the body as JSON with 'Content-Type: application/json'",
+            field="content-type",
+        )
     if not body.strip() and _optional(parameter.annotation):
         return  # an optional body left out
     try:
@@ -44,7 +58,7 @@ def strictly(value: Any, kind: type[T]) -> T:
 def validation_failure(error: msgspec.ValidationError) -> ValidationFailed:
     message = str(error)
     field = field_from_message(message) or "body"
-    return ValidationFailed(f"{field}: {message.split(' - at ')[0]}", field=field)
+    return ValidationFailed(f"{field}: {readable(message.split(' - at ')[0])}", field=field)
 
 
 def check_instants(decoded: Any) -> None:

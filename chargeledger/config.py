@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api.rate_limit import DEFAULT_RATE_LIMITS, RateLimit, parse_rate_limit
+from api.rate_limit import DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_RATE_LIMITS, RateLimit, parse_rate_limit
 
 # The payment gateways there are adapters for (commands/simulated_gateway.py).
 PAYMENT_GATEWAYS = ("simulated",)
@@ -30,6 +30,7 @@ class Settings:
     # (unset: the address `serve` listens on).
     public_url: str | None = None
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    auth_failure_limit: RateLimit | None = DEFAULT_AUTH_FAILURE_LIMIT
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -52,6 +53,11 @@ class Settings:
             pool_size=int(env.get("CHARGELEDGER_POOL_SIZE", "8")),
             api_workers=int(env.get("CHARGELEDGER_API_WORKERS", "1")),
             rate_limits=rate_limits_from(env),
+            auth_failure_limit=(
+                parse_rate_limit(env["CHARGELEDGER_RATE_LIMIT_AUTH_FAILURES"])
+                if "CHARGELEDGER_RATE_LIMIT_AUTH_FAILURES" in env
+                else DEFAULT_AUTH_FAILURE_LIMIT
+            ),
             allow_insecure_outbound=env.get("CHARGELEDGER_ALLOW_INSECURE_OUTBOUND") == "1",
             public_url=(env.get("CHARGELEDGER_PUBLIC_URL") or "").rstrip("/") or None,
         )

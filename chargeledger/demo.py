@@ -11,6 +11,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, TextIO
 from uuid import UUID
 
+from api.keys import issue_key
+from chargeledger.progress import Bar, progress_bar
 from chargeledger.system import System
 from commands.handlers import handle
 from commands.messages import (
@@ -43,20 +45,6 @@ CARDS = {
 ACTOR = "process:demo"
 
 
-class ProgressBar:
-    def __init__(self, total: int, out: TextIO, width: int = 40) -> None:
-        self.total, self.out, self.width, self.done = max(total, 1), out, width, 0
-
-    def step(self, label: str) -> None:
-        self.done += 1
-        filled = self.width * self.done // self.total
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.out.write(f"\r[{bar}] {self.done}/{self.total} {label:<24}")
-        self.out.flush()
-        if self.done == self.total:
-            self.out.write("\n")
-
-
 @dataclass
 class DemoCustomer:
     id: UUID
@@ -73,14 +61,32 @@ class Tally:
 
 
 def run_demo(
-    system: System, *, customers: int, days: int, seed: int, out: TextIO = sys.stdout
+    system: System,
+    *,
+    customers: int,
+    days: int,
+    seed: int,
+    support_url: str = "http://127.0.0.1:8000",
+    out: TextIO = sys.stdout,
 ) -> dict[str, Any]:
-    """The EMP's test clock starts `days` + 2 days ago at midnight UTC and ends near now."""
+    """Simulate, print the summary and a support key to `out` (progress goes to stderr). The
+    EMP's test clock starts `days` + 2 days ago and ends near now."""
+    if customers < 1 or days < 1:
+        raise ValueError("a demo needs at least one customer and one day")
+    with progress_bar("registering customers", total=customers + days, unit="steps") as bar:
+        emp, tally = _simulate(system, customers, days, seed, bar)
+    system.catch_up()
+    summary = _summary(system, emp, tally)
+    support_key = issue_key(system.pool, emp, "support")
+    _print_summary(summary, support_key, support_url.rstrip("/"), out)
+    return summary
+
+
+def _simulate(system: System, customers: int, days: int, seed: int, bar: Bar) -> tuple[UUID, Tally]:
     rng = random.Random(seed)
     do = lambda command: handle(command, system.services)  # noqa: E731
     tally = Tally()
-    today = datetime.now(UTC).date()
-    start = datetime.combine(today - timedelta(days=days + 2), time(9), tzinfo=UTC)
+    start = datetime.combine(datetime.now(UTC).date() - timedelta(days=days + 2), time(9), tzinfo=UTC)
     name = f"Demo EMP {datetime.now(UTC):%Y-%m-%d %H%M%S}"
     emp = do(RegisterEmp(name, "EUR", 1000, 3000, ACTOR, vat_rate_bp=2550, test_clock_now=start)).id
 
@@ -95,7 +101,6 @@ def run_demo(
         system.services,
         lambda cutoff: queries.pending_card_payments(system.pool, automatic_only_before=cutoff),
     )
-    bar = ProgressBar(customers + days, out)
     for n in range(customers):
         prepaid = rng.random() < 0.6
         card = rng.choices(list(CARDS), weights=[6, 3, 1])[0] if prepaid or rng.random() < 0.5 else None
@@ -116,7 +121,7 @@ def run_demo(
         people.append(DemoCustomer(outcome.id, "prepaid" if prepaid else "postpaid", outcome.subscription_id))
         if prepaid and card:
             _try(tally, do, TopUpBalance(emp, outcome.id, rng.choice([1000, 2000, 3000]), ACTOR))
-        bar.step("registering customers")
+        bar.advance("registering customers")
 
     session_number = 0
     for day in range(days):
@@ -143,13 +148,9 @@ def run_demo(
                 tally.manual_top_ups += 1
         system.catch_up()  # the card-payment worker's list is an asynchronous read model
         payments.run_once()
-        bar.step(f"day {day + 1} of {days}")
+        bar.advance(f"day {day + 1} of {days}")
     move_clock(datetime.combine(start.date() + timedelta(days=days + 1), time(3), tzinfo=UTC))
-
-    system.catch_up()
-    summary = _summary(system, emp, tally)
-    _print_summary(summary, out)
-    return summary
+    return emp, tally
 
 
 def _try(tally: Tally, do: Any, command: object) -> bool:
@@ -169,6 +170,7 @@ def _summary(system: System, emp: UUID, tally: Tally) -> dict[str, Any]:
             return row[0] if row else None
 
         return {
+            "emp_name": one("SELECT name FROM emps WHERE id = %s"),
             "emp_id": str(emp),
             "customers": one("SELECT count(*) FROM customers WHERE emp_id = %s"),
             "prepaid_balance_minor": one(
@@ -201,10 +203,26 @@ def _summary(system: System, emp: UUID, tally: Tally) -> dict[str, Any]:
         }
 
 
-def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
-    money = {"prepaid_balance_minor", "postpaid_balance_minor", "invoiced_minor"}
-    out.write("\nchargeledger demo summary\n")
+MONEY = {"prepaid_balance_minor", "postpaid_balance_minor", "invoiced_minor"}
+
+
+def _shown(key: str, value: Any) -> str:
+    if key in MONEY:
+        return format_amount(value, "EUR")
+    if isinstance(value, dict):
+        return ", ".join(f"{count} {code}" for code, count in sorted(value.items())) or "none"
+    return str(value)
+
+
+def _print_summary(summary: dict[str, Any], support_key: str, support_url: str, out: TextIO) -> None:
+    out.write(f"chargeledger demo summary: {summary['emp_name']}\n")
     for key, value in summary.items():
-        shown = format_amount(value, "EUR") if key in money else value
-        out.write(f"  {key.replace('_minor', '').replace('_', ' '):<24} {shown}\n")
+        if key != "emp_name":
+            out.write(f"  {key.replace('_minor', '').replace('_', ' '):<24} {_shown(key, value)}\n")
+    out.write(
+        "\nLook at it on the support page (with `make run` or `chargeledger serve` running):\n"
+        f"  support page             {support_url}/support\n"
+        f"  support key              {support_key}\n"
+        f"  sessions as CSV          chargeledger export sessions --emp {summary['emp_id']}\n"
+    )
     out.flush()

@@ -12,14 +12,14 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.context import ApiContext
+from api.rate_limit import AuthFailures
 from chargeledger.config import Settings
-from chargeledger.logs import configure_logging
+from chargeledger.logs import configure_logging, formatter_path
 from chargeledger.system import System, build_system
 from commands.session_batcher import SessionBatcher
 
 # The database URL as the serving process resolved it (the embedded server's socket, say).
 SERVE_DATABASE_URL = "CHARGELEDGER_SERVE_DATABASE_URL"
-LOG_FORMATTER = "chargeledger.logs.JsonFormatter"
 
 
 def api_context(
@@ -42,6 +42,7 @@ def api_context(
         session_batcher=SessionBatcher(system.services, trust_cache=only_writer),
         write_wait_timeout=settings.write_wait_timeout,
         rate_limits=settings.rate_limits,
+        auth_failures=AuthFailures(settings.auth_failure_limit),
         allow_insecure_outbound=settings.allow_insecure_outbound,
         public_url=settings.public_url,
         wake_webhooks=system.wake_webhooks,
@@ -66,4 +67,4 @@ def api_process_app() -> Litestar:
         ctx.session_batcher.stop()
         system.close()
 
-    return create_app(ctx, log_formatter=LOG_FORMATTER, on_shutdown=[close])
+    return create_app(ctx, log_formatter=formatter_path(), on_shutdown=[close])

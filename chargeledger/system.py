@@ -16,7 +16,7 @@ from chargeledger.database import ConnectionParams
 from commands.application import Ledger
 from commands.event_chain import HashChainedRecorder
 from commands.fail_fast import FailFastAggregateRecorder
-from commands.jobs import JobRun, run_job
+from commands.jobs import JobRun, mark_interrupted_runs, run_job
 from commands.mail import MailWorker, SmtpMailer
 from commands.payment_worker import PendingPaymentWorker
 from commands.ports import Clock, PaymentGateway, SystemClock
@@ -287,6 +287,7 @@ def build_system(
     services = Services(
         ledger=ledger, gateway=gateway or SimulatedGateway(pool), clock=clock or SystemClock()
     )
+    mark_interrupted_runs(pool, services.clock.now())
     return System(
         database_url, pool, ledger, services, progress, accounts, projections, chain_key=recorder.chain_key
     )

@@ -9,6 +9,7 @@ refused."""
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
@@ -117,6 +119,52 @@ class JobRun:
     emp_id: uuid.UUID | None = None
 
 
+# The first key of the advisory locks that job runners hold (the second: a hash of the runner id).
+RUN_LOCKS = 7_140_017
+
+
+class RunnerLock:
+    """This process as a runner of jobs: a session advisory lock, on a connection of its own,
+    held as long as the process lives. Its runs name it; a run whose runner holds no lock any
+    more was left by a process that died."""
+
+    def __init__(self) -> None:
+        self.id = uuid.uuid4()
+        self._connections: dict[str, psycopg.Connection[Any]] = {}
+        self._mutex = threading.Lock()
+
+    def hold(self, conninfo: str) -> uuid.UUID:
+        with self._mutex:
+            conn = self._connections.get(conninfo)
+            if conn is None or conn.closed:
+                conn = psycopg.connect(conninfo, autocommit=True)
+                conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (RUN_LOCKS, str(self.id)))
+                self._connections[conninfo] = conn
+        return self.id
+
+
+RUNNER = RunnerLock()
+
+
+def mark_interrupted_runs(pool: ConnectionPool, now: datetime) -> int:
+    """Mark `interrupted` the runs still `running` whose process died: no session holds their
+    runner's lock (a live process does, so its runs are left alone). Returns how many."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "WITH running AS MATERIALIZED (SELECT id, runner FROM job_runs WHERE status = 'running')"
+            " UPDATE job_runs SET status = 'interrupted', finished_at = %s FROM running"
+            " WHERE job_runs.id = running.id AND (running.runner IS NULL"
+            " OR pg_try_advisory_xact_lock(%s, hashtext(running.runner::text)))"
+            " RETURNING job_runs.id, job_runs.job",
+            (now, RUN_LOCKS),
+        ).fetchall()
+    for run_id, job in rows:
+        logger.warning(
+            "job run interrupted: its process stopped mid-way", extra={"run_id": str(run_id), "job": job}
+        )
+    return len(rows)
+
+
 def run_job(
     name: str,
     as_of: datetime,
@@ -140,11 +188,12 @@ def run_job(
         )
     run_id = uuid.uuid4()
     started = services.clock.now()
+    runner = RUNNER.hold(pool.conninfo if isinstance(pool.conninfo, str) else pool.conninfo())
     with pool.connection() as conn:
         conn.execute(
-            "INSERT INTO job_runs (id, job, as_of, started_at, triggered_by, status, emp_id)"
-            " VALUES (%s, %s, %s, %s, %s, 'running', %s)",
-            (run_id, name, as_of, started, triggered_by, emp_id),
+            "INSERT INTO job_runs (id, job, as_of, started_at, triggered_by, status, emp_id, runner)"
+            " VALUES (%s, %s, %s, %s, %s, 'running', %s, %s)",
+            (run_id, name, as_of, started, triggered_by, emp_id, runner),
         )
     actor = f"job:{name}:{run_id}"
     try:

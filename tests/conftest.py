@@ -136,8 +136,9 @@ def free_port() -> int:
 
 def context_for(system: System, **overrides: Any) -> ApiContext:
     """The API context `chargeledger serve` builds (sessions through the batcher), for tests:
-    webhook endpoints may be local HTTP receivers unless told otherwise."""
-    built = api_context(system, Settings(), ADMIN_TOKEN, system.database_url)
+    webhook endpoints may be local HTTP receivers unless told otherwise, and the tests' wrong
+    keys, all from 127.0.0.1, do not lock the address out (tests/e2e/test_operations.py does)."""
+    built = api_context(system, Settings(auth_failure_limit=None), ADMIN_TOKEN, system.database_url)
     return replace(built, **{"allow_insecure_outbound": True, **overrides})
 
 

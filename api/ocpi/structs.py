@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from api.schemas import whole
+from api.field_patterns import whole
 
 
 def ci_string(length: int, *, min_length: int = 0) -> Any:

@@ -11,15 +11,18 @@ from typing import Any
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from api.context import ApiContext
 from api.problems import problem_response, problem_specs
+from projections.figures import Figures, read_figures
 from projections.pipeline import ProjectionStatus
 
 logger = logging.getLogger(__name__)
+# prometheus_client's CONTENT_TYPE_LATEST without its charset: the response adds one to text/*.
+EXPOSITION = "text/plain; version=0.0.4"
 
 
 def log_head(ctx: ApiContext) -> int:
@@ -69,6 +72,52 @@ class ProjectionMetrics(Collector):
         for state in ("pending", "failed"):
             messages.add_metric([state], self.deliveries.get(state, 0))
         yield messages
+
+
+class BusinessMetrics(Collector):
+    """Sessions, card payments (top-ups and payments) by outcome, invoices, debits, outbox
+    depths and job runs by result, as the read models hold them."""
+
+    def __init__(self, figures: Figures) -> None:
+        self.figures = figures
+
+    def collect(self) -> Iterator[Metric]:
+        figures = self.figures
+        sessions = GaugeMetricFamily("chargeledger_sessions", "Charging sessions recorded")
+        sessions.add_metric([], figures.sessions)
+        yield sessions
+        payments = GaugeMetricFamily(
+            "chargeledger_card_payments",
+            "Card payments (manual and automatic top-ups, payments) by purpose and outcome",
+            labels=["purpose", "status"],
+        )
+        for (purpose, status), count in sorted(figures.card_payments.items()):
+            payments.add_metric([purpose, status], count)
+        yield payments
+        invoices = GaugeMetricFamily("chargeledger_invoices", "Invoices issued", labels=["currency"])
+        invoiced = GaugeMetricFamily(
+            "chargeledger_invoiced_minor", "Invoice totals in minor units", labels=["currency"]
+        )
+        for currency, (count, total) in sorted(figures.invoices.items()):
+            invoices.add_metric([currency], count)
+            invoiced.add_metric([currency], total)
+        yield from (invoices, invoiced)
+        debits = GaugeMetricFamily("chargeledger_debits", "Recurring debits by status", labels=["status"])
+        for status, count in sorted(figures.debits.items()):
+            debits.add_metric([status], count)
+        yield debits
+        outboxes = GaugeMetricFamily(
+            "chargeledger_outbox_depth", "Items waiting to be sent or completed", labels=["outbox"]
+        )
+        for outbox, count in sorted(figures.outboxes.items()):
+            outboxes.add_metric([outbox], count)
+        yield outboxes
+        runs = GaugeMetricFamily(
+            "chargeledger_job_runs", "Batch job runs by result", labels=["job", "status"]
+        )
+        for (job, status), count in sorted(figures.job_runs.items()):
+            runs.add_metric([job, status], count)
+        yield runs
 
 
 @get("/health", sync_to_thread=True, tags=["operations"], responses=problem_specs(503))
@@ -123,10 +172,11 @@ def metrics(ctx: NamedDependency[ApiContext]) -> Response[bytes]:
         projections = CollectorRegistry()
         deliveries = ctx.webhook_deliveries()["deliveries"]
         projections.register(ProjectionMetrics(log_head(ctx), ctx.projection_statuses(), deliveries))
+        projections.register(BusinessMetrics(read_figures(ctx.pool)))
         text += generate_latest(projections)
     except Exception as error:  # the process's own metrics still answer in an outage
         logger.warning("projection metrics not read", extra={"error": str(error)})
-    return Response(text, media_type=CONTENT_TYPE_LATEST)
+    return Response(text, media_type=EXPOSITION)
 
 
 ROUTES = [health, metrics]

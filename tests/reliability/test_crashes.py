@@ -173,9 +173,9 @@ def test_an_invoice_run_killed_midway_is_finished_by_a_rerun_with_one_invoice_pe
     wait_until(lambda: projections_caught_up(served), "the projections after the restart", 120)
     issued_before = rows(served.database_url, "SELECT count(*) FROM invoices")[0][0]
     assert 0 < issued_before < expected
-    # The killed run is never reported finished. (Nothing is left to mark it failed after a
-    # SIGKILL, so today it stays "running"; the rerun is what completes the work.)
-    assert rows(served.database_url, "SELECT status FROM job_runs") in ([("running",)], [("failed",)])
+    # The killed run is never reported finished: the restart finds its process's runner lock
+    # gone and marks it interrupted; the rerun is what completes the work.
+    assert rows(served.database_url, "SELECT status FROM job_runs") == [("interrupted",)]
 
     with served.client(timeout=LONG_REQUEST) as admin:
         rerun = admin.post("/v1/jobs/invoice-production/runs", json={"as_of": as_of.isoformat()})

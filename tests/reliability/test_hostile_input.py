@@ -403,17 +403,17 @@ def test_text_the_ledger_cannot_keep_is_refused_by_name(
 
 
 RAW_BODIES = {
-    "lone high surrogate": b'{"name": "\\ud800", "email": "a@b", "account_type": "prepaid"}',
-    "lone low surrogate": b'{"name": "x\\udc00", "email": "a@b", "account_type": "prepaid"}',
-    "reversed pair": b'{"name": "\\udc00\\ud800", "email": "a@b", "account_type": "prepaid"}',
-    "invalid UTF-8": b'{"name": "\xff\xfe", "email": "a@b", "account_type": "prepaid"}',
-    "overlong UTF-8": b'{"name": "\xc0\xaf", "email": "a@b", "account_type": "prepaid"}',
-    "encoded surrogate": b'{"name": "\xed\xa0\x80", "email": "a@b", "account_type": "prepaid"}',
-    "UTF-16": '{"name": "Ann", "email": "a@b", "account_type": "prepaid"}'.encode("utf-16"),
+    "lone high surrogate": b'{"name": "\\ud800", "email": "a@b.fi", "account_type": "prepaid"}',
+    "lone low surrogate": b'{"name": "x\\udc00", "email": "a@b.fi", "account_type": "prepaid"}',
+    "reversed pair": b'{"name": "\\udc00\\ud800", "email": "a@b.fi", "account_type": "prepaid"}',
+    "invalid UTF-8": b'{"name": "\xff\xfe", "email": "a@b.fi", "account_type": "prepaid"}',
+    "overlong UTF-8": b'{"name": "\xc0\xaf", "email": "a@b.fi", "account_type": "prepaid"}',
+    "encoded surrogate": b'{"name": "\xed\xa0\x80", "email": "a@b.fi", "account_type": "prepaid"}',
+    "UTF-16": '{"name": "Ann", "email": "a@b.fi", "account_type": "prepaid"}'.encode("utf-16"),
     "nested 100000 deep": b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     "nested 900 deep": b'{"external_ref": ' + b'{"a":' * 900 + b"1" + b"}" * 900 + b"}",
-    "number beyond float": b'{"name": "Ann", "email": "a@b", "account_type": "prepaid", "name": 1e400}',
-    "truncated": b'{"name": "Ann", "email": "a@b", "account_type": "prep',
+    "number beyond float": b'{"name": "Ann", "email": "a@b.fi", "account_type": "prepaid", "name": 1e400}',
+    "truncated": b'{"name": "Ann", "email": "a@b.fi", "account_type": "prep',
     "not an object": b'"Ann Driver"',
     "empty": b"",
 }
