@@ -25,6 +25,7 @@ from chargeledger.logs import configure_logging
 from chargeledger.system import build_system
 from domain.errors import DomainError
 from migrations import migrate
+from migrations.runner import MigrationError
 from scheduler.schedule import schedules_from_env
 
 logger = logging.getLogger("chargeledger")
@@ -222,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(error), error.status)
     except DomainError as error:
         return fail(error.detail)
+    except MigrationError as error:
+        return fail(f"migrations: {error}")
     except psycopg.OperationalError as error:
         return fail(f"the database did not answer: {error}")
     except OSError as error:
