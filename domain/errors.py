@@ -58,6 +58,13 @@ class InsufficientBalance(DomainError):
     title = "The prepaid balance does not cover the amount"
 
 
+class OverLimit(DomainError):
+    """A payment or credit note larger than what is left open (or uncredited)."""
+
+    code = "over-limit"
+    title = "The amount is larger than what is left"
+
+
 class InvalidPeriod(DomainError):
     code = "invalid-period"
     title = "The period is not valid"
