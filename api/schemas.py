@@ -137,7 +137,7 @@ class AddressIn(Request, frozen=True, forbid_unknown_fields=True):
 
 
 class ElectronicAddress(Request, frozen=True, forbid_unknown_fields=True):
-    """A Peppol endpoint: an EAS scheme code (e.g. 0088, 0208, EM) and the id in it."""
+    """A Peppol endpoint: an EAS scheme code (e.g. 0216: a Finnish OVT code, 0088: a GLN) and the id in it."""
 
     scheme: Annotated[str, msgspec.Meta(pattern=whole("[0-9A-Z]{2,4}"))]
     id: ShortText

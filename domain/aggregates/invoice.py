@@ -362,7 +362,7 @@ class Invoice(Aggregate):
             p: line["amount_minor"] - self.credited_lines.get(str(p), 0) for p, line in by_position.items()
         }
         if requested is None:
-            requested = [{"line": p, "amount_minor": amount} for p, amount in left.items() if amount > 0]
+            requested = _all_that_is_left(left, self.total_minor - self.credited_minor)
             if not requested:
                 raise OverLimit(f"nothing is left to credit on {self.number}", field="full")
         seen: set[int] = set()
@@ -422,6 +422,18 @@ class Invoice(Aggregate):
     def _paid_if_covered(self, occurred_at: datetime, caused_by: str) -> None:
         if not self.paid and self.amount_paid_minor + self.credited_minor >= self.total_minor:
             self.trigger_event(self.Paid, occurred_at=occurred_at, caused_by=caused_by)
+
+
+def _all_that_is_left(left: dict[int, int], uncredited: int) -> list[dict[str, int]]:
+    """A full credit: each line's rest in order, up to what is left of the invoice (whose
+    negative lines, an adjustment's, make it less than the lines' sum)."""
+    requested = []
+    for position, amount in left.items():
+        take = min(amount, uncredited)
+        if take > 0:
+            requested.append({"line": position, "amount_minor": take})
+            uncredited -= take
+    return requested
 
 
 def due_at_of(issued_at: datetime, payment_terms_days: int, zone: ZoneInfo) -> datetime:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from domain.documents import missing_for_e_invoice
-from domain.errors import ValidationFailed
+from domain.errors import SetUpRequired
 from domain.money import minor_unit_digits
 from projections.documents.model import INVOICE, Document
 
@@ -34,7 +34,7 @@ def ubl_document(doc: Document) -> bytes:
     if not doc.lines:
         missing.append("lines")
     if missing:
-        raise ValidationFailed(
+        raise SetUpRequired(
             f"an e-invoice needs details this {doc.kind.replace('_', ' ')} lacks: {', '.join(missing)}"
             " (PATCH /v1/emps/{id} seller, PATCH /v1/customers/{id} billing)",
             field=missing[0],
