@@ -10,6 +10,7 @@ from commands.messages import ChangeCustomer, IssueCreditNote, RecordInvoicePaym
 from commands.unit_of_work import Outcome, Services, retrying
 from domain.aggregates import CreditNote, InvoiceNumbering
 from domain.aggregates.invoice import CREDIT_NOTES, credit_note_number
+from domain.errors import Unprocessable
 
 
 def change_customer(cmd: ChangeCustomer, services: Services) -> Outcome:
@@ -44,6 +45,8 @@ def issue_credit_note(cmd: IssueCreditNote, services: Services) -> Outcome:
     def attempt() -> Outcome:
         ledger = services.ledger
         invoice = ledger.get_invoice(cmd.invoice_id, cmd.emp_id)
+        if (cmd.lines is None) != cmd.full:
+            raise Unprocessable('give either lines or "full": true', field="lines")
         customer = ledger.get_customer(invoice.customer_id, cmd.emp_id)
         emp = ledger.get_emp(cmd.emp_id)
         numbering = ledger.find_invoice_numbering(cmd.emp_id, CREDIT_NOTES) or InvoiceNumbering(
@@ -51,7 +54,9 @@ def issue_credit_note(cmd: IssueCreditNote, services: Services) -> Outcome:
         )
         now = services.now_for(cmd.emp_id)
         credit_note_id = CreditNote.create_id(cmd.emp_id, numbering.last_sequence + 1)
-        lines = invoice.credit(credit_note_id, cmd.lines, occurred_at=now, caused_by=cmd.actor)
+        lines = invoice.credit(
+            credit_note_id, None if cmd.full else cmd.lines, occurred_at=now, caused_by=cmd.actor
+        )
         sequence = numbering.assign(credit_note_id)
         credit_note = CreditNote.issue(
             reason=cmd.reason,

@@ -297,5 +297,6 @@ class IssueCreditNote:
     emp_id: UUID
     invoice_id: UUID
     reason: str
-    lines: list[dict[str, int]] | None  # {"line": position, "amount_minor"}; None: all that is left
+    lines: list[dict[str, int]] | None  # {"line": position, "amount_minor"}
     actor: str
+    full: bool = False  # instead of lines: all that is left uncredited

@@ -82,3 +82,10 @@ class SetUpRequired(ValidationFailed):
     """A setting that must exist first is missing (the field names it)."""
 
     status = 422
+
+
+class Unprocessable(ValidationFailed):
+    """Well-formed, but it does not fit what it names (a line the invoice lacks, neither of two
+    alternative fields): 422, the field named."""
+
+    status = 422

@@ -26,7 +26,7 @@ from api.schemas import (
     InvoicePaymentOut,
 )
 from commands.messages import IssueCreditNote, RecordInvoicePayment
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import NotFound
 from projections import queries
 from projections.documents.model import Document, credit_note_document, invoice_document
 from projections.documents.pdf import pdf_document
@@ -160,16 +160,15 @@ def issue_credit_note(
 ) -> CreditNoteOut:
     """A credit note in the EMP's own series: never more than what is left uncredited of the
     invoice or of a line (422 `over-limit`); it credits the customer's balance."""
-    if (data.lines is None) == (not data.full):
-        raise ValidationFailed('give either lines or "full": true', field="lines")
     principal = request.user
     lines = (
-        None
-        if data.full
-        else [{"line": item.line, "amount_minor": item.amount_minor} for item in data.lines or ()]
+        None if data.lines is None else [{"line": i.line, "amount_minor": i.amount_minor} for i in data.lines]
     )
     outcome = ctx.execute(
-        IssueCreditNote(principal.emp_id, invoice_id, data.reason, lines, principal.actor), reads=READS
+        IssueCreditNote(
+            principal.emp_id, invoice_id, data.reason, lines, principal.actor, full=bool(data.full)
+        ),
+        reads=READS,
     )
     row = queries.credit_note(ctx.pool, principal.emp_id, outcome.id)
     if row is None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate, event
 
 from domain.energy import kwh
-from domain.errors import InvalidPeriod, OverLimit, ValidationFailed
+from domain.errors import InvalidPeriod, OverLimit, Unprocessable
 from domain.money import check_amount, prorate, split_vat
 from domain.periods import Period, nominal_days, overlap_days
 
@@ -370,11 +370,11 @@ class Invoice(Aggregate):
             position, amount = item["line"], item["amount_minor"]
             field = f"lines[{index}]"
             if position not in by_position:
-                raise ValidationFailed(
+                raise Unprocessable(
                     f"{field}.line: {self.number} has no line {position}", field=f"{field}.line"
                 )
             if position in seen:
-                raise ValidationFailed(f"{field}.line: line {position} is named twice", field=f"{field}.line")
+                raise Unprocessable(f"{field}.line: line {position} is named twice", field=f"{field}.line")
             seen.add(position)
             check_amount(amount, f"{field}.amount_minor")
             if amount > left[position]:
