@@ -207,6 +207,11 @@ class Invoice(Aggregate):
         TOPIC = "chargeledger:Invoice.Paid"
         occurred_at: datetime
         caused_by: str
+        # What the `invoice.paid` webhook message tells, as it stood when it was covered.
+        number: str = ""
+        total_minor: int = 0
+        amount_paid_minor: int = 0
+        credited_minor: int = 0
 
         def apply(self, aggregate: Any) -> None:
             aggregate.paid = True
@@ -421,7 +426,15 @@ class Invoice(Aggregate):
 
     def _paid_if_covered(self, occurred_at: datetime, caused_by: str) -> None:
         if not self.paid and self.amount_paid_minor + self.credited_minor >= self.total_minor:
-            self.trigger_event(self.Paid, occurred_at=occurred_at, caused_by=caused_by)
+            self.trigger_event(
+                self.Paid,
+                occurred_at=occurred_at,
+                caused_by=caused_by,
+                number=self.number,
+                total_minor=self.total_minor,
+                amount_paid_minor=self.amount_paid_minor,
+                credited_minor=self.credited_minor,
+            )
 
 
 def _all_that_is_left(left: dict[int, int], uncredited: int) -> list[dict[str, int]]:
