@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from commands.accounts import save_customer
 from commands.application import position_of
 from commands.messages import ChangeCustomer, IssueCreditNote, RecordInvoicePayment
 from commands.unit_of_work import Outcome, Services, retrying
@@ -17,7 +18,11 @@ def change_customer(cmd: ChangeCustomer, services: Services) -> Outcome:
     def attempt() -> Outcome:
         customer = services.ledger.get_customer(cmd.customer_id, cmd.emp_id)
         customer.change_details(cmd.changes, occurred_at=services.now_for(cmd.emp_id), caused_by=cmd.actor)
-        recorded = services.ledger.save(customer) if customer.pending_events else []
+        recorded = (
+            save_customer(services.ledger, customer, cmd.changes.get("external_ref"))
+            if customer.pending_events
+            else []
+        )
         return Outcome(customer.id, position_of(recorded), created=False)
 
     return retrying(attempt)
