@@ -138,7 +138,8 @@ class World:
 
 
 def build_world(served: ServedApp, *, invoiced: bool = True) -> World:
-    """`invoiced` runs the Invoice Production job, over every EMP of the database."""
+    """`invoiced`: the seeded EMP's test clock moves past its first period, so its own jobs (no
+    other EMP's) issue an invoice, which is then credited in part."""
     admin = served.client(served.admin_token)
     # The seeded EMP is on a test clock (at the real now): its invoice comes from moving it.
     started = datetime.now(UTC).replace(microsecond=0)
