@@ -113,6 +113,8 @@ INVOICE_OUT = {
     "currency": "EUR",
     "lines": [
         {
+            "position": 1,
+            "vat_rate_bp": 2550,
             "description": "Flex postpaid, 21 Oct - 20 Nov",
             "kind": "package",
             "amount_minor": 990,
@@ -129,7 +131,35 @@ INVOICE_OUT = {
     "vat_minor": 201,
     "vat_rate_bp": 2550,
     "issued_at": "2026-11-21T02:00:05Z",
+    "status": "open",
+    "due_at": "2026-12-05T22:00:00Z",
+    "amount_paid_minor": 0,
+    "credited_minor": 0,
 }
+CREDIT_NOTE = "f7177163-c833-4ff4-b38d-9ac0b8e1d2a1"
+CREDIT_NOTE_OUT = {
+    "id": CREDIT_NOTE,
+    "number": "CN-000003",
+    "sequence": 3,
+    "invoice_id": INVOICE,
+    "invoice_number": "INV-000042",
+    "customer_id": CUSTOMER,
+    "currency": "EUR",
+    "reason": "Charger fault on 14 November",
+    "lines": [
+        {"line": 1, "description": "Flex postpaid, 21 Oct - 20 Nov", "amount_minor": 495, "net_minor": 394,
+         "vat_minor": 101, "vat_rate_bp": 2550}
+    ],
+    "net_minor": 394,
+    "vat_minor": 101,
+    "total_minor": 495,
+    "issued_at": TIME,
+}  # fmt: skip
+UBL_EXAMPLE = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">…</Invoice>'
+)
+ADDRESS = {"line1": "Testikatu 1", "city": "Espoo", "postal_code": "02100", "country": "FI"}
 JOB_RUN = {
     "job": "invoice-production",
     "as_of": "2026-12-01T02:00:00Z",
@@ -541,6 +571,79 @@ OPERATIONS: dict[str, Doc] = {
         None,
         INVOICE_OUT,
     ),
+    "PATCH /v1/customers/{customer_id}": Doc(
+        "Change a customer's details",
+        "Name, e-mail, external reference and billing details (address, VAT id, buyer reference,"
+        " Peppol address); history keeps the old values and issued invoices keep theirs.",
+        page("invoices", "details-on-documents"),
+        {"billing": {"address": ADDRESS, "vat_id": "FI87654321"}},
+        CUSTOMER_OUT,
+    ),
+    "GET /v1/invoices/{invoice_id}/pdf": Doc(
+        "An invoice as PDF",
+        "The invoice as a PDF document in the EMP's currency, time zone and number format.",
+        page("invoices", "documents"),
+        None,
+        "%PDF-1.7 …",
+    ),
+    "GET /v1/invoices/{invoice_id}/ubl": Doc(
+        "An invoice as a Peppol e-invoice",
+        "UBL 2.1 XML after Peppol BIS Billing 3.0; 422 names the seller or buyer details missing.",
+        page("invoices", "documents"),
+        None,
+        UBL_EXAMPLE,
+    ),
+    "POST /v1/invoices/{invoice_id}/payments": Doc(
+        "Record a payment on an invoice",
+        "A payment received for an invoice (a bank transfer, say): the invoice is `paid` once"
+        " payments and credit notes cover its total; more than is open is 422 over-limit.",
+        page("invoices", "due-dates-and-payments"),
+        {"amount_minor": 990, "paid_at": TIME, "reference": "bank transfer 2026-11-21"},
+        {
+            "id": "aab32389-22bc-4c25-a6f6-06eb525ffdc5",
+            "invoice_id": INVOICE,
+            "amount_minor": 990,
+            "paid_at": TIME,
+            "reference": "bank transfer 2026-11-21",
+        },
+    ),
+    "POST /v1/invoices/{invoice_id}/credit-notes": Doc(
+        "Issue a credit note",
+        "Credits lines of an invoice (or all that is left uncredited with `full`): a numbered"
+        " document of its own series that credits the customer's balance; the invoice is never"
+        " edited. More than is left uncredited is 422 over-limit.",
+        page("invoices", "credit-notes"),
+        {"reason": "Charger fault on 14 November", "lines": [{"line": 1, "amount_minor": 495}]},
+        CREDIT_NOTE_OUT,
+    ),
+    "GET /v1/credit-notes": Doc(
+        "List credit notes",
+        "The EMP's credit notes by number, optionally of one customer.",
+        page("invoices", "credit-notes"),
+        None,
+        {"items": [CREDIT_NOTE_OUT], "next_cursor": None},
+    ),
+    "GET /v1/credit-notes/{credit_note_id}": Doc(
+        "Read a credit note",
+        "A credit note with its lines, net, VAT and total, and the invoice it credits.",
+        page("invoices", "credit-notes"),
+        None,
+        CREDIT_NOTE_OUT,
+    ),
+    "GET /v1/credit-notes/{credit_note_id}/pdf": Doc(
+        "A credit note as PDF",
+        "The credit note as a PDF document, naming the invoice it credits.",
+        page("invoices", "documents"),
+        None,
+        "%PDF-1.7 …",
+    ),
+    "GET /v1/credit-notes/{credit_note_id}/ubl": Doc(
+        "A credit note as a Peppol e-invoice",
+        "UBL 2.1 CreditNote (type 381) after Peppol BIS Billing 3.0, with a BillingReference to the invoice.",
+        page("invoices", "documents"),
+        None,
+        UBL_EXAMPLE,
+    ),
     # --- batch jobs (admin key) ---
     "POST /v1/jobs/{job}/runs": Doc(
         "Run a batch job",
@@ -925,6 +1028,7 @@ PARAMETERS = {
     "endpoint_id": ENDPOINT,
     "message_id": MESSAGE,
     "job": "invoice-production",
+    "credit_note_id": CREDIT_NOTE,
     "cdr_id": "CDR-12345",
     "uid": "04A1B2C3D4E5F6",
     "token_uid": "04A1B2C3D4E5F6",

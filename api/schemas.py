@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -109,6 +110,45 @@ class OcpiIdentity(Request, frozen=True, forbid_unknown_fields=True):
     party_id: OcpiPartyId
 
 
+Country = Annotated[str, msgspec.Meta(pattern=whole("[A-Z]{2}"), description="ISO 3166-1 alpha-2, e.g. FI")]
+Line = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
+
+
+class AddressIn(Request, frozen=True, forbid_unknown_fields=True):
+    line1: Line
+    city: Line
+    postal_code: ShortText
+    country: Country
+    line2: Line | None = None
+
+
+class ElectronicAddress(Request, frozen=True, forbid_unknown_fields=True):
+    """A Peppol endpoint: an EAS scheme code (e.g. 0216: a Finnish OVT code, 0088: a GLN) and the id in it."""
+
+    scheme: Annotated[str, msgspec.Meta(pattern=whole("[0-9A-Z]{2,4}"))]
+    id: ShortText
+
+
+class SellerIn(Request, frozen=True, forbid_unknown_fields=True):
+    legal_name: Name
+    vat_id: ShortText
+    address: AddressIn
+    electronic_address: ElectronicAddress | None = None
+    payment_terms_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 14
+    iban: Annotated[str, msgspec.Meta(pattern=whole("[A-Z]{2}[0-9]{2}[A-Z0-9 ]{8,36}"))] | None = None
+
+
+class BillingIn(Request, frozen=True, forbid_unknown_fields=True):
+    address: AddressIn
+    vat_id: ShortText | None = None
+    buyer_reference: ShortText | None = None
+    electronic_address: ElectronicAddress | None = None
+
+
+InvoiceDelivery = Literal["email", "none"]
+
+
 class EmpIn(Request, frozen=True, forbid_unknown_fields=True):
     name: Name
     currency: Currency
@@ -125,6 +165,8 @@ class EmpPatch(Request, frozen=True, forbid_unknown_fields=True):
     vat_rate_bp: VatRate | None = None
     auto_top_up: AutoTopUpDefaults | None = None
     ocpi: OcpiIdentity | None = None
+    seller: SellerIn | None = None
+    invoice_delivery: InvoiceDelivery | None = None
 
 
 class EmpOut(msgspec.Struct, frozen=True):
@@ -136,6 +178,8 @@ class EmpOut(msgspec.Struct, frozen=True):
     time_zone: str = "UTC"
     test_clock: TestClockOut | None = None
     ocpi: OcpiIdentity | None = None
+    seller: dict[str, Any] | None = None
+    invoice_delivery: str = "none"
 
     @classmethod
     def of(cls, emp: Any) -> EmpOut:
@@ -150,6 +194,8 @@ class EmpOut(msgspec.Struct, frozen=True):
             ocpi=None
             if emp.ocpi_country_code is None
             else OcpiIdentity(emp.ocpi_country_code, emp.ocpi_party_id),
+            seller=emp.seller,
+            invoice_delivery=emp.invoice_delivery,
         )
 
 
@@ -184,6 +230,13 @@ class CustomerIn(Request, frozen=True, forbid_unknown_fields=True):
     email: Email
     account_type: AccountTypeName
     external_ref: ExternalRef | None = None
+
+
+class CustomerPatch(Request, frozen=True, forbid_unknown_fields=True):
+    name: Name | None = None
+    email: Email | None = None
+    external_ref: ExternalRef | None = None
+    billing: BillingIn | None = None
 
 
 class CardIn(Request, frozen=True, forbid_unknown_fields=True):
@@ -224,6 +277,7 @@ class CustomerOut(msgspec.Struct, frozen=True):
     auto_top_up: AutoTopUpOut
     created_at: datetime
     external_ref: str | None = None
+    billing: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CustomerOut:
@@ -250,6 +304,7 @@ class CustomerOut(msgspec.Struct, frozen=True):
             ),
             created_at=row["created_at"],
             external_ref=row["external_ref"],
+            billing=json.loads(row["billing_json"]) if row.get("billing_json") else None,
         )
 
 
@@ -496,6 +551,8 @@ class JobRunPage(msgspec.Struct, frozen=True):
 
 
 class InvoiceLineOut(msgspec.Struct, frozen=True):
+    position: int
+    vat_rate_bp: int
     description: str
     kind: str
     amount_minor: int
@@ -522,6 +579,10 @@ class InvoiceOut(msgspec.Struct, frozen=True):
     vat_minor: int
     vat_rate_bp: int
     issued_at: datetime
+    status: str
+    due_at: datetime | None
+    amount_paid_minor: int
+    credited_minor: int
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> InvoiceOut:
@@ -540,11 +601,90 @@ class InvoiceOut(msgspec.Struct, frozen=True):
             vat_minor=row["vat_minor"],
             vat_rate_bp=row["vat_rate_bp"],
             issued_at=row["issued_at"],
+            status=row["status"],
+            due_at=row["due_at"],
+            amount_paid_minor=row["amount_paid_minor"],
+            credited_minor=row["credited_minor"],
         )
 
 
 class InvoicePage(msgspec.Struct, frozen=True):
     items: list[InvoiceOut]
+    next_cursor: str | None
+
+
+class InvoicePaymentIn(Request, frozen=True, forbid_unknown_fields=True):
+    amount_minor: AmountMinor
+    paid_at: AwareDatetime
+    reference: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+
+
+class InvoicePaymentOut(msgspec.Struct, frozen=True):
+    id: str
+    invoice_id: str
+    amount_minor: int
+    paid_at: datetime
+    reference: str
+
+
+class CreditLineIn(Request, frozen=True, forbid_unknown_fields=True):
+    line: Annotated[int, msgspec.Meta(ge=1, le=100_000, description="the invoice line's position")]
+    amount_minor: AmountMinor
+
+
+class CreditNoteIn(Request, frozen=True, forbid_unknown_fields=True):
+    """Either `lines` or `"full": true` (all that is left uncredited)."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"^[^\x00]*\S[^\x00]*$")]
+    lines: Annotated[list[CreditLineIn], msgspec.Meta(min_length=1, max_length=1000)] | None = None
+    full: bool | None = None
+
+
+class CreditNoteLineOut(msgspec.Struct, frozen=True):
+    line: int
+    description: str
+    amount_minor: int
+    net_minor: int
+    vat_minor: int
+    vat_rate_bp: int
+
+
+class CreditNoteOut(msgspec.Struct, frozen=True):
+    id: str
+    number: str
+    sequence: int
+    invoice_id: str
+    invoice_number: str
+    customer_id: str
+    currency: str
+    reason: str
+    lines: list[CreditNoteLineOut]
+    net_minor: int
+    vat_minor: int
+    total_minor: int
+    issued_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> CreditNoteOut:
+        return cls(
+            id=str(row["id"]),
+            number=row["number"],
+            sequence=row["sequence"],
+            invoice_id=str(row["invoice_id"]),
+            invoice_number=row["invoice_number"],
+            customer_id=str(row["customer_id"]),
+            currency=row["currency"].strip(),
+            reason=row["reason"],
+            lines=[msgspec.convert(line, CreditNoteLineOut) for line in row["lines"]],
+            net_minor=row["net_minor"],
+            vat_minor=row["vat_minor"],
+            total_minor=row["total_minor"],
+            issued_at=row["issued_at"],
+        )
+
+
+class CreditNotePage(msgspec.Struct, frozen=True):
+    items: list[CreditNoteOut]
     next_cursor: str | None
 
 

@@ -16,8 +16,12 @@ from chargeledger.progress import Bar, progress_bar
 from chargeledger.system import System
 from commands.handlers import handle
 from commands.messages import (
+    ChangeCustomer,
+    ChangeEmp,
     DefinePackage,
+    IssueCreditNote,
     PurchasePackage,
+    RecordInvoicePayment,
     RecordSession,
     Register,
     RegisterEmp,
@@ -60,6 +64,25 @@ class Tally:
     refused: dict[str, int] = field(default_factory=dict)
 
 
+# The demo EMP's seller details and its postpaid customers' billing details: every invoice
+# and credit note it issues is a complete Peppol BIS 3 document (GET /v1/invoices/{id}/ubl).
+SELLER = {
+    "legal_name": "Demo Charging Oy",
+    "vat_id": "FI12345678",
+    "address": {"line1": "Mannerheimintie 1", "city": "Helsinki", "postal_code": "00100", "country": "FI"},
+    "electronic_address": {"scheme": "0216", "id": "003712345678"},
+    "payment_terms_days": 14,
+    "iban": "FI2112345600000785",
+}
+
+
+def billing_of(n: int) -> dict[str, Any]:
+    return {
+        "address": {"line1": f"Testikatu {n + 1}", "city": "Espoo", "postal_code": "02100", "country": "FI"},
+        "electronic_address": {"scheme": "0216", "id": f"0037{n:08d}"},
+    }
+
+
 def run_demo(
     system: System,
     *,
@@ -89,6 +112,7 @@ def _simulate(system: System, customers: int, days: int, seed: int, bar: Bar) ->
     start = datetime.combine(datetime.now(UTC).date() - timedelta(days=days + 2), time(9), tzinfo=UTC)
     name = f"Demo EMP {datetime.now(UTC):%Y-%m-%d %H%M%S}"
     emp = do(RegisterEmp(name, "EUR", 1000, 3000, ACTOR, vat_rate_bp=2550, test_clock_now=start)).id
+    do(ChangeEmp(emp, {"seller": SELLER}, ACTOR))
 
     def move_clock(to: datetime) -> None:
         system.advance_test_clock(emp, to, run_jobs=True, actor=ACTOR)
@@ -119,6 +143,8 @@ def _simulate(system: System, customers: int, days: int, seed: int, bar: Bar) ->
         )
         assert isinstance(outcome, Registered)
         people.append(DemoCustomer(outcome.id, "prepaid" if prepaid else "postpaid", outcome.subscription_id))
+        if not prepaid:
+            do(ChangeCustomer(emp, outcome.id, {"billing": billing_of(n)}, ACTOR))
         if prepaid and card:
             _try(tally, do, TopUpBalance(emp, outcome.id, rng.choice([1000, 2000, 3000]), ACTOR))
         bar.advance("registering customers")
@@ -150,7 +176,30 @@ def _simulate(system: System, customers: int, days: int, seed: int, bar: Bar) ->
         payments.run_once()
         bar.advance(f"day {day + 1} of {days}")
     move_clock(datetime.combine(start.date() + timedelta(days=days + 1), time(3), tzinfo=UTC))
+    system.catch_up()
+    collect(system, emp, rng, tally)
     return emp, tally
+
+
+def collect(system: System, emp: UUID, rng: random.Random, tally: Tally) -> None:
+    """What the EMP does with its invoices: a few are credited (in full or a line in part),
+    most of the others paid (some in part)."""
+    do = lambda command: handle(command, system.services)  # noqa: E731
+    now = system.services.now_for(emp)
+    after = 0
+    while page := queries.invoices_page(system.pool, emp, customer_id=None, limit=500, after=after):
+        after = page[-1]["sequence"]
+        for invoice in page:
+            roll, sequence = rng.random(), invoice["sequence"]
+            if sequence % 7 == 2 and invoice["total_minor"] > 0:
+                full = IssueCreditNote(emp, invoice["id"], "Charger fault", None, ACTOR, full=True)
+                _try(tally, do, full)
+            elif sequence % 5 == 4 and invoice["lines"][0]["amount_minor"] > 1:
+                half = [{"line": 1, "amount_minor": invoice["lines"][0]["amount_minor"] // 2}]
+                _try(tally, do, IssueCreditNote(emp, invoice["id"], "Goodwill", half, ACTOR))
+            elif roll < 0.8 and invoice["total_minor"] > 0:
+                amount = invoice["total_minor"] if roll < 0.6 else invoice["total_minor"] // 2
+                _try(tally, do, RecordInvoicePayment(emp, invoice["id"], amount, now, "bank transfer", ACTOR))
 
 
 def _try(tally: Tally, do: Any, command: object) -> bool:
@@ -194,6 +243,8 @@ def _summary(system: System, emp: UUID, tally: Tally) -> dict[str, Any]:
             "invoiced_minor": one(
                 "SELECT coalesce(sum(total_minor), 0)::bigint FROM invoices WHERE emp_id = %s"
             ),
+            "invoices_paid": one("SELECT count(*) FROM invoices WHERE emp_id = %s AND status = 'paid'"),
+            "credit_notes": one("SELECT count(*) FROM credit_notes WHERE emp_id = %s"),
             "failed_payments": one(
                 "SELECT count(*) FROM card_payments WHERE emp_id = %s AND status = 'declined'"
             ),

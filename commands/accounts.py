@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from commands.application import position_of
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, Recording
+
+from commands.application import Ledger, position_of
 from commands.messages import (
     ChangeEmp,
     RegisterCustomer,
@@ -67,9 +71,28 @@ def register_customer(cmd: RegisterCustomer, services: Services) -> Outcome:
             occurred_at=services.now_for(emp.id),
             caused_by=cmd.actor,
         )
-        return Outcome(customer.id, position_of(ledger.save(customer)))
+        return Outcome(customer.id, position_of(save_customer(ledger, customer, cmd.external_ref)))
 
     return retrying(attempt)
+
+
+# The accounts read model, written in the save's transaction, keeps an EMP's external
+# references unique (migrations/0002): a registration derives the customer's id from its
+# reference, but a reference changed later (`PATCH /v1/customers/{id}`) is held only there.
+EXTERNAL_REF_INDEX = "customers_emp_external_ref"
+
+
+def save_customer(ledger: Ledger, customer: Customer, external_ref: Any) -> list[Recording[Any]]:
+    """Save the customer's new events; a reference another customer of the EMP holds is a
+    duplicate (409), never a conflict to retry. Any other conflict is retried by the caller."""
+    try:
+        return ledger.save(customer)
+    except IntegrityError as error:
+        if EXTERNAL_REF_INDEX in str(error):
+            raise Duplicate(
+                f"external_ref {external_ref!r} already names another customer", field="external_ref"
+            ) from None
+        raise
 
 
 def _same_registration(existing: Customer, cmd: RegisterCustomer) -> Outcome:

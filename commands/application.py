@@ -25,6 +25,7 @@ from domain.aggregates import (
     Customer,
     CustomerToken,
     Emp,
+    Invoice,
     InvoiceNumbering,
     OcpiParty,
     Package,
@@ -205,8 +206,14 @@ class Ledger(Application[UUID]):
     def find_subscription(self, subscription_id: UUID) -> Subscription | None:
         return self._find(subscription_id, Subscription)
 
-    def find_invoice_numbering(self, emp_id: UUID) -> InvoiceNumbering | None:
-        return self._find(InvoiceNumbering.create_id(emp_id), InvoiceNumbering)
+    def find_invoice_numbering(self, emp_id: UUID, series: str = "invoice") -> InvoiceNumbering | None:
+        return self._find(InvoiceNumbering.create_id(emp_id, series), InvoiceNumbering)
+
+    def get_invoice(self, invoice_id: UUID, emp_id: UUID) -> Invoice:
+        invoice = self._get(invoice_id, Invoice, "invoice")
+        if invoice.emp_id != emp_id:
+            raise NotFound(f"invoice {invoice_id} not found")
+        return invoice
 
     def find_session(self, emp_id: UUID, session_id: str) -> ChargingSession | None:
         return self._find(ChargingSession.id_for(emp_id, session_id), ChargingSession)

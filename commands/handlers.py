@@ -9,6 +9,7 @@ from commands import (
     accounts,
     adjustments,
     catalog,
+    invoicing,
     messages,
     ocpi,
     registration,
@@ -45,6 +46,9 @@ HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
     messages.InvalidateToken: ocpi.invalidate_token,
     messages.ReceiveCdr: ocpi.receive_cdr,
     messages.AssignCdr: ocpi.assign_cdr,
+    messages.ChangeCustomer: invoicing.change_customer,
+    messages.RecordInvoicePayment: invoicing.record_invoice_payment,
+    messages.IssueCreditNote: invoicing.issue_credit_note,
 }
 
 

@@ -9,7 +9,8 @@ from uuid import UUID
 from commands.billing_queries import BillingQueries
 from commands.unit_of_work import Services, retrying
 from domain.aggregates import Invoice, InvoiceNumbering
-from domain.aggregates.invoice import package_lines, session_lines
+from domain.aggregates.invoice import adjustment_lines, due_at_of, package_lines, session_lines
+from domain.documents import buyer_details, seller_details
 
 
 def invoice_completed_periods(
@@ -49,7 +50,8 @@ def _issue_next(
     # invoice's save fails on the customer's version and is tried again with it.
     sessions = session_lines(queries.uninvoiced_sessions(customer.id, period.end), period.end)
     packages = list(subscription.packages.values())
-    lines = package_lines(packages, period, subscription.billing_day, emp.zone) + sessions
+    adjustments = adjustment_lines(customer.uninvoiced_adjustments, period.end)
+    lines = package_lines(packages, period, subscription.billing_day, emp.zone) + sessions + adjustments
     now = services.now_for(emp_id)
     invoice = Invoice.issue(
         emp_id=emp_id,
@@ -62,9 +64,17 @@ def _issue_next(
         lines=lines,
         occurred_at=now,
         caused_by=actor,
+        seller=seller_details(emp),
+        buyer=buyer_details(customer),
+        due_at=due_at_of(now, emp.payment_terms_days, emp.zone),
+        delivery=emp.invoice_delivery,
     )
     customer.record_sessions_invoiced(
-        invoice_id, [line["reference"] for line in sessions], occurred_at=now, caused_by=actor
+        invoice_id,
+        [line["reference"] for line in sessions],
+        adjustment_ids=[line["reference"] for line in adjustments],
+        occurred_at=now,
+        caused_by=actor,
     )
     subscription.record_period_invoiced(period, invoice_id, occurred_at=now, caused_by=actor)
     ledger.save(subscription, customer, numbering, invoice)

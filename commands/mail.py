@@ -1,5 +1,5 @@
-"""Payment-failure mail: a Mailer port with its SMTP adapter, and the worker that empties the
-outbox, retrying each mail until the SMTP server accepts it."""
+"""Customer mail (payment failures, invoices and credit notes): a Mailer port with its SMTP
+adapter, and the worker that empties the outbox, retrying each mail until the server accepts it."""
 
 from __future__ import annotations
 
@@ -54,6 +54,11 @@ class SmtpMailer:
         # One failure, one Message-ID: a receiver can tell a resend after a crash for what it is.
         message["Message-ID"] = f"<{mail.id}@chargeledger>"
         message.set_content(mail.body)
+        for attachment in mail.attachments:
+            maintype, subtype = attachment.content_type.split("/", 1)
+            message.add_attachment(
+                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+            )
         smtp_class = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
         with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
             if self.user:

@@ -272,3 +272,31 @@ class AssignCdr:
     cdr: UUID
     customer_id: UUID
     actor: str
+
+
+@dataclass(frozen=True)
+class ChangeCustomer:
+    emp_id: UUID
+    customer_id: UUID
+    changes: dict[str, Any]  # detail -> new value (Customer.CHANGEABLE)
+    actor: str
+
+
+@dataclass(frozen=True)
+class RecordInvoicePayment:
+    emp_id: UUID
+    invoice_id: UUID
+    amount_minor: int
+    paid_at: datetime
+    reference: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class IssueCreditNote:
+    emp_id: UUID
+    invoice_id: UUID
+    reason: str
+    lines: list[dict[str, int]] | None  # {"line": position, "amount_minor"}
+    actor: str
+    full: bool = False  # instead of lines: all that is left uncredited

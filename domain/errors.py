@@ -58,6 +58,13 @@ class InsufficientBalance(DomainError):
     title = "The prepaid balance does not cover the amount"
 
 
+class OverLimit(DomainError):
+    """A payment or credit note larger than what is left open (or uncredited)."""
+
+    code = "over-limit"
+    title = "The amount is larger than what is left"
+
+
 class InvalidPeriod(DomainError):
     code = "invalid-period"
     title = "The period is not valid"
@@ -73,5 +80,12 @@ class MethodNotAllowed(DomainError):
 
 class SetUpRequired(ValidationFailed):
     """A setting that must exist first is missing (the field names it)."""
+
+    status = 422
+
+
+class Unprocessable(ValidationFailed):
+    """Well-formed, but it does not fit what it names (a line the invoice lacks, neither of two
+    alternative fields): 422, the field named."""
 
     status = 422

@@ -34,6 +34,13 @@ NOTIFIED_PURPOSES = frozenset(WHAT_FAILED)
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "application/pdf"
+    content: bytes
+
+
+@dataclass(frozen=True)
 class OutboxMail:
     """A mail waiting in the outbox."""
 
@@ -42,6 +49,7 @@ class OutboxMail:
     subject: str
     body: str
     attempts: int
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,3 +75,17 @@ def payment_failure_mail(
         "This is an automatic message about your charging account.\n"
     )
     return Mail(subject, body)
+
+
+DOCUMENT_NAMES = {"invoice": "Invoice", "credit_note": "Credit note"}
+
+
+def document_mail(*, kind: str, number: str, name: str, seller: dict[str, object]) -> Mail:
+    """An issued invoice or credit note, its PDF attached."""
+    who = seller.get("legal_name") or seller.get("emp_name") or "your charging provider"
+    document = DOCUMENT_NAMES[kind]
+    return Mail(
+        f"{document} {number} from {who}",
+        f"Hello {name},\n\nplease find attached {document.lower()} {number} from {who}.\n\n"
+        "This is an automatic message about your charging account.\n",
+    )

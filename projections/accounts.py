@@ -8,6 +8,7 @@ and by the same code over the whole log when they are rebuilt. Nothing else writ
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID, uuid5
@@ -71,6 +72,7 @@ class AccountsBatch:
                 "created_at": "timestamptz",
                 "updated_at": "timestamptz",
                 "version": "integer",
+                "billing_json": "text",
             },
             key=["id"],
         )
@@ -425,6 +427,13 @@ def _cdr_assigned(e: ReceivedCdr.Assigned, batch: AccountsBatch) -> None:
     batch.ocpi_cdrs.change((e.originator_id,), customer_id=e.customer_id, assigned_at=e.timestamp)
 
 
+def _details_changed(e: Customer.DetailsChanged, batch: AccountsBatch) -> None:
+    values: dict[str, Any] = {n: e.changes[n] for n in ("name", "email", "external_ref") if n in e.changes}
+    if "billing" in e.changes:
+        values["billing_json"] = None if e.changes["billing"] is None else json.dumps(e.changes["billing"])
+    _customer_changed(e, batch, **values)
+
+
 def _other_customer_event(e: Customer.Event, batch: AccountsBatch) -> None:
     _customer_changed(e, batch)
 
@@ -449,5 +458,6 @@ HANDLERS: dict[type, Handler] = {
     Customer.SessionCharged: _session_charged,
     Customer.BalanceMoved: _balance_moved,
     Customer.SessionsInvoiced: _sessions_invoiced,
+    Customer.DetailsChanged: _details_changed,
     Customer.Event: _other_customer_event,
 }

@@ -11,7 +11,7 @@ from psycopg_pool import ConnectionPool
 CUSTOMER_COLUMNS = (
     "id, emp_id, name, email, account_type, currency, external_ref, balance_minor, card_brand,"
     " card_last4, card_exp_month, card_exp_year, auto_top_up_enabled,"
-    " auto_top_up_threshold_minor, auto_top_up_amount_minor, created_at"
+    " auto_top_up_threshold_minor, auto_top_up_amount_minor, created_at, billing_json"
 )
 
 
@@ -181,8 +181,35 @@ def pending_card_payments(
 
 INVOICE_COLUMNS = (
     "id, number, sequence, customer_id, subscription_id, period_start, period_end, currency,"
-    " vat_rate_bp, lines, net_minor, vat_minor, total_minor, issued_at"
+    " vat_rate_bp, lines, net_minor, vat_minor, total_minor, issued_at, status, due_at,"
+    " amount_paid_minor, credited_minor"
 )
+CREDIT_NOTE_COLUMNS = (
+    "id, number, sequence, customer_id, invoice_id, invoice_number, currency, reason, lines,"
+    " net_minor, vat_minor, total_minor, issued_at"
+)
+
+
+def credit_note(pool: ConnectionPool, emp_id: UUID, credit_note_id: UUID) -> dict[str, Any] | None:
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {CREDIT_NOTE_COLUMNS} FROM credit_notes WHERE id = %s AND emp_id = %s",
+            (credit_note_id, emp_id),
+        )
+        return cur.fetchone()
+
+
+def credit_notes_page(
+    pool: ConnectionPool, emp_id: UUID, *, customer_id: UUID | None, limit: int, after: int
+) -> list[dict[str, Any]]:
+    """The EMP's credit notes in number order; `after` is the last sequence seen."""
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {CREDIT_NOTE_COLUMNS} FROM credit_notes WHERE emp_id = %s AND sequence > %s"
+            " AND (%s::uuid IS NULL OR customer_id = %s::uuid) ORDER BY sequence LIMIT %s",
+            (emp_id, after, customer_id, customer_id, limit),
+        )
+        return cur.fetchall()
 
 
 def invoice(pool: ConnectionPool, emp_id: UUID, invoice_id: UUID) -> dict[str, Any] | None:

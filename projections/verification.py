@@ -16,7 +16,7 @@ from uuid import UUID
 import msgspec
 import psycopg
 
-from domain.aggregates import Customer, Emp, Invoice
+from domain.aggregates import CreditNote, Customer, Emp, Invoice
 from domain.chain import genesis, link
 
 MAX_PROBLEMS = 1000
@@ -107,6 +107,7 @@ def verify(
             row[0]: row[1:]
             for row in models_conn.execute("SELECT id, sequence, number, total_minor, emp_id FROM invoices")
         }
+        collected = _Collected(models_conn)
         seen_invoices: set[UUID] = set()
         sequences: dict[UUID, list[int]] = {}
         cursor = events_conn.cursor(name="verify_events")
@@ -128,7 +129,7 @@ def verify(
             # and only the fields checked; every event's bytes are still covered by its link.
             data: Any = {}
             if state is not None:
-                if version == 1 or topic == Invoice.Issued.TOPIC:
+                if version == 1 or topic == Invoice.Issued.TOPIC or topic in COLLECTING_TOPICS:
                     data = msgspec.json.decode(bytes(state))
                 elif topic in balance_topics:
                     movement = MOVEMENT.decode(bytes(state))
@@ -161,6 +162,8 @@ def verify(
                 _check_invoice(stream, data, invoices, report)
                 seen_invoices.add(stream.id)
                 sequences.setdefault(stream.emp_id or UUID(int=0), []).append(data["sequence"])
+            if wanted and (topic in COLLECTING_TOPICS or topic == CreditNote.Issued.TOPIC):
+                collected.event(stream, topic, data)
         if stream is not None:
             _close(stream, report, emp_id, customers, transactions)
         for rest_id, _ in customers.remaining() if emp_id is None else []:
@@ -171,9 +174,128 @@ def verify(
         for emp, numbers in sequences.items():
             if sorted(numbers) != list(range(1, len(numbers) + 1)):
                 report.add(Problem(str(emp), "invoice-numbers", "invoice sequences are not gapless from 1"))
+        collected.check(report, emp_id, seen_invoices)
     if progress is not None:
         progress(report.events_checked)
     return report
+
+
+# The events of collecting what invoices ask, read for content: payments, credits, paid.
+COLLECTING_TOPICS = frozenset(
+    {Invoice.PaymentRecorded.TOPIC, Invoice.Credited.TOPIC, Invoice.Paid.TOPIC}  # type: ignore[attr-defined]
+)
+
+
+class _Collected:
+    """Payments on invoices and credit notes: the invoices' paid and credited amounts and
+    status, the `invoice_payments` and `credit_notes` rows, and the credit notes' gapless series,
+    each compared with what the events say. (These tables are small beside the log: in memory.)"""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.invoices = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT id, status, amount_paid_minor, credited_minor, number FROM invoices"
+            )
+        }
+        self.payments = {
+            row[0]: row[1:]
+            for row in conn.execute("SELECT id, invoice_id, amount_minor, emp_id FROM invoice_payments")
+        }
+        self.credit_notes = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT id, sequence, number, invoice_id, total_minor, emp_id FROM credit_notes"
+            )
+        }
+        self.derived: dict[UUID, list[Any]] = {}  # invoice -> [paid, credited, is paid]
+        self.seen_payments: set[UUID] = set()
+        self.seen_notes: set[UUID] = set()
+        self.note_sequences: dict[UUID, list[int]] = {}
+        self.problems: list[Problem] = []
+
+    def event(self, stream: Stream, topic: str | None, data: dict[str, Any]) -> None:
+        if topic == CreditNote.Issued.TOPIC:
+            self._credit_note(stream, data)
+            return
+        derived = self.derived.setdefault(stream.id, [0, 0, False])
+        if topic == Invoice.PaymentRecorded.TOPIC:
+            derived[0] += data["amount_minor"]
+            payment_id = _uuid(data.get("payment_id"))
+            row = self.payments.get(payment_id) if payment_id is not None else None
+            if payment_id is not None:
+                self.seen_payments.add(payment_id)
+            if row is None or (row[0], row[1]) != (stream.id, data["amount_minor"]):
+                self.problems.append(
+                    Problem(
+                        str(stream.id),
+                        "read-model",
+                        f"payment {payment_id} of {data['amount_minor']} is missing from invoice_payments"
+                        " or differs there",
+                    )
+                )
+        elif topic == Invoice.Credited.TOPIC:
+            derived[1] += data["total_minor"]
+        elif topic == Invoice.Paid.TOPIC:
+            derived[2] = True
+
+    def _credit_note(self, stream: Stream, data: dict[str, Any]) -> None:
+        self.seen_notes.add(stream.id)
+        self.note_sequences.setdefault(stream.emp_id or UUID(int=0), []).append(data["sequence"])
+        row = self.credit_notes.get(stream.id)
+        expected = (data["sequence"], data["number"], _uuid(data.get("invoice_id")), data["total_minor"])
+        if row is None:
+            self.problems.append(
+                Problem(
+                    str(stream.id), "read-model", f"credit note {data['number']} is missing from credit_notes"
+                )
+            )
+        elif tuple(row[:4]) != expected:
+            self.problems.append(
+                Problem(
+                    str(stream.id),
+                    "read-model",
+                    f"credit note {row[1]} reads {row[0]}/{row[3]}/{row[2]}, the event says"
+                    f" {expected[0]}/{expected[3]}/{expected[2]}",
+                )
+            )
+
+    def check(self, report: Report, emp_id: UUID | None, seen_invoices: set[UUID]) -> None:
+        for problem in self.problems:
+            report.add(problem)
+        for invoice_id in seen_invoices:
+            row = self.invoices.get(invoice_id)
+            if row is None:
+                continue  # named missing already
+            status, paid, credited, number = row
+            derived_paid, derived_credited, is_paid = self.derived.get(invoice_id, [0, 0, False])
+            derived = ("paid" if is_paid else "open", derived_paid, derived_credited)
+            if (status, paid, credited) != derived:
+                report.add(
+                    Problem(
+                        str(invoice_id),
+                        "read-model",
+                        f"invoice {number} reads {status}, paid {paid}, credited {credited}; the events"
+                        f" say {derived[0]}, paid {derived[1]}, credited {derived[2]}",
+                    )
+                )
+        for payment_id, (invoice_id, amount, payment_emp) in self.payments.items():
+            if payment_id not in self.seen_payments and (emp_id is None or payment_emp == emp_id):
+                report.add(
+                    Problem(
+                        str(invoice_id),
+                        "read-model",
+                        f"payment {payment_id} of {amount} in invoice_payments has no PaymentRecorded event",
+                    )
+                )
+        for note_id, (_, number, _, _, note_emp) in self.credit_notes.items():
+            if note_id not in self.seen_notes and (emp_id is None or note_emp == emp_id):
+                report.add(Problem(str(note_id), "read-model", f"credit note {number} has no Issued event"))
+        for emp, numbers in self.note_sequences.items():
+            if sorted(numbers) != list(range(1, len(numbers) + 1)):
+                report.add(
+                    Problem(str(emp), "credit-note-numbers", "credit note sequences are not gapless from 1")
+                )
 
 
 def _check_link(

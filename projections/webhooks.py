@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import msgspec
 from psycopg import Cursor
 
-from domain.aggregates import Customer, Invoice, ReceivedCdr, Subscription
+from domain.aggregates import CreditNote, Customer, Invoice, ReceivedCdr, Subscription
 from domain.instants import utc_text
 from projections.pipeline import AsyncProjection, Logged
 
@@ -210,6 +210,30 @@ def _invoice_issued(e: Invoice.Issued) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _invoice_paid(e: Invoice.Paid) -> tuple[str, dict[str, Any]]:
+    return "invoice.paid", {
+        "invoice_id": str(e.originator_id),
+        "number": e.number,
+        "total_minor": e.total_minor,
+        "amount_paid_minor": e.amount_paid_minor,
+        "credited_minor": e.credited_minor,
+        "paid_at": instant(e.occurred_at),
+    }
+
+
+def _credit_note_issued(e: CreditNote.Issued) -> tuple[str, dict[str, Any]]:
+    return "credit_note.issued", {
+        "credit_note_id": str(e.originator_id),
+        "number": e.number,
+        "invoice_id": str(e.invoice_id),
+        "invoice_number": e.invoice_number,
+        "reason": e.reason,
+        "total_minor": e.total_minor,
+        "currency": e.currency,
+        "issued_at": instant(e.occurred_at),
+    }
+
+
 MESSAGES: dict[type, Callable[[Any], tuple[str, dict[str, Any]] | None]] = {
     Customer.Registered: _customer_created,
     Customer.SessionCharged: _session_recorded,
@@ -226,6 +250,8 @@ MESSAGES: dict[type, Callable[[Any], tuple[str, dict[str, Any]] | None]] = {
     Subscription.PackageAcquired: _package_acquired,
     Subscription.PackageCancelled: _package_cancelled,
     Invoice.Issued: _invoice_issued,
+    Invoice.Paid: _invoice_paid,
+    CreditNote.Issued: _credit_note_issued,
 }
 
 

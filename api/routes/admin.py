@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -115,6 +116,10 @@ def change_emp(
     if data.ocpi is not None:
         changes["ocpi_country_code"] = data.ocpi.country_code.upper()
         changes["ocpi_party_id"] = data.ocpi.party_id.upper()
+    if data.seller is not None:
+        changes["seller"] = msgspec.to_builtins(data.seller)
+    if data.invoice_delivery is not None:
+        changes["invoice_delivery"] = data.invoice_delivery
     if data.auto_top_up is not None:
         changes["auto_top_up_threshold_minor"] = data.auto_top_up.threshold_minor
         changes["auto_top_up_amount_minor"] = data.auto_top_up.amount_minor

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, delete, get, post, put
+import msgspec
+from litestar import Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -21,6 +22,7 @@ from api.schemas import (
     CustomerIn,
     CustomerOut,
     CustomerPage,
+    CustomerPatch,
     IdempotencyKey,
     TopUpIn,
     TopUpOut,
@@ -28,6 +30,7 @@ from api.schemas import (
     TransactionPage,
 )
 from commands.messages import (
+    ChangeCustomer,
     RegisterCustomer,
     RemovePaymentCard,
     SetAutoTopUp,
@@ -111,6 +114,33 @@ def get_customer(
     return customer_out(ctx, request.user.emp_id, customer_id)
 
 
+@patch(
+    "/v1/customers/{customer_id:uuid}",
+    guards=[emp_only],
+    sync_to_thread=True,
+    tags=["customers"],
+    responses=problems(404, 409, 413),
+)
+def change_customer(
+    customer_id: FromPath[UUID],
+    data: JSONBody[CustomerPatch],
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+) -> CustomerOut:
+    """Name, email, external reference and billing details (the buyer on invoices issued from
+    now on). Each change is an event: the history keeps the old values."""
+    principal = request.user
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (("name", data.name), ("email", data.email), ("external_ref", data.external_ref))
+        if value is not None
+    }
+    if data.billing is not None:
+        changes["billing"] = msgspec.to_builtins(data.billing)
+    ctx.execute(ChangeCustomer(principal.emp_id, customer_id, changes, principal.actor))
+    return customer_out(ctx, principal.emp_id, customer_id)
+
+
 @put(
     "/v1/customers/{customer_id:uuid}/payment-card",
     guards=[emp_only],
@@ -177,6 +207,7 @@ ROUTES = [
     register_customer,
     list_customers,
     get_customer,
+    change_customer,
     store_payment_card,
     remove_payment_card,
     set_auto_top_up,

@@ -23,6 +23,8 @@ from domain.errors import NotFound, ValidationFailed
 from domain.explanation import Line, explain
 from domain.money import format_amount
 from projections import queries
+from projections.documents.model import Document, credit_note_document, invoice_document
+from projections.documents.pdf import pdf_document
 
 COOKIE = "chargeledger_support_key"
 
@@ -113,8 +115,79 @@ def customer_page(
         "at_value": instant.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S"),
         "time_zone": zone.key,
         "lines": [_line_view(line, currency, zone) for line in explanation.lines],
+        **_documents(ctx, principal.emp_id, customer_id, zone),
     }
     return Template("support/customer.html", context=context)
+
+
+def _documents(ctx: ApiContext, emp_id: UUID, customer_id: UUID, zone: ZoneInfo) -> dict[str, Any]:
+    """The customer's invoices and credit notes, newest first (the first 500 of each)."""
+
+    def day(value: datetime | None) -> str:
+        return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d")
+
+    invoices = queries.invoices_page(ctx.pool, emp_id, customer_id=customer_id, limit=500, after=0)
+    notes = queries.credit_notes_page(ctx.pool, emp_id, customer_id=customer_id, limit=500, after=0)
+    return {
+        "invoices": [
+            {
+                "id": row["id"],
+                "number": row["number"],
+                "issued": day(row["issued_at"]),
+                "due": day(row["due_at"]),
+                "status": row["status"],
+                "total": format_amount(row["total_minor"], row["currency"].strip()),
+                "open": format_amount(
+                    max(row["total_minor"] - row["amount_paid_minor"] - row["credited_minor"], 0),
+                    row["currency"].strip(),
+                ),
+            }
+            for row in reversed(invoices)
+        ],
+        "credit_notes": [
+            {
+                "id": row["id"],
+                "number": row["number"],
+                "issued": day(row["issued_at"]),
+                "invoice_number": row["invoice_number"],
+                "reason": row["reason"],
+                "total": format_amount(row["total_minor"], row["currency"].strip()),
+            }
+            for row in reversed(notes)
+        ],
+    }
+
+
+@get("/support/invoices/{invoice_id:uuid}/pdf", sync_to_thread=True, include_in_schema=False)
+def invoice_pdf(
+    invoice_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+) -> Response[bytes]:
+    """An invoice's PDF, for the EMP signed in to the support page; 404 for anyone else."""
+    principal = signed_in(request, ctx)
+    doc = None if principal is None else invoice_document(ctx.pool, invoice_id, principal.emp_id)
+    if doc is None:
+        raise NotFound(f"invoice {invoice_id} not found")
+    return _pdf(doc)
+
+
+@get("/support/credit-notes/{credit_note_id:uuid}/pdf", sync_to_thread=True, include_in_schema=False)
+def credit_note_pdf(
+    credit_note_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+) -> Response[bytes]:
+    """A credit note's PDF, for the EMP signed in to the support page; 404 for anyone else."""
+    principal = signed_in(request, ctx)
+    doc = None if principal is None else credit_note_document(ctx.pool, credit_note_id, principal.emp_id)
+    if doc is None:
+        raise NotFound(f"credit note {credit_note_id} not found")
+    return _pdf(doc)
+
+
+def _pdf(doc: Document) -> Response[bytes]:
+    return Response(
+        pdf_document(doc),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{doc.filename}"'},
+    )
 
 
 def business_instant(at: str | None, zone: ZoneInfo) -> datetime | None:
@@ -180,4 +253,4 @@ def describe(line: Line, currency: str) -> str:
     return line.type
 
 
-ROUTES = [search_page, login, logout, customer_page]
+ROUTES = [search_page, login, logout, customer_page, invoice_pdf, credit_note_pdf]

@@ -2,6 +2,7 @@
 
 from domain.aggregates.card_payment import CardPayment
 from domain.aggregates.charging_session import ChargingSession, session_digest
+from domain.aggregates.credit_note import CreditNote
 from domain.aggregates.customer import AccountType, Customer, PaymentCard
 from domain.aggregates.emp import Emp
 from domain.aggregates.invoice import Invoice, InvoiceNumbering
@@ -14,6 +15,7 @@ __all__ = [
     "AccountType",
     "CardPayment",
     "ChargingSession",
+    "CreditNote",
     "Customer",
     "CustomerToken",
     "Emp",

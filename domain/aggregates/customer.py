@@ -59,6 +59,15 @@ class PaymentCard:
 
 class Customer(Aggregate):
     TOPIC = "chargeledger:Customer"
+    # Details added after customers existed: one registered before has none until changed.
+    billing: dict[str, Any] | None = None
+    CHANGEABLE = ("name", "email", "external_ref", "billing")
+    class_version = 2  # of its snapshots
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken before postpaid adjustments went on invoices has none open."""
+        state.setdefault("uninvoiced_adjustments", {})
 
     class Event(Aggregate.Event):
         TOPIC = "chargeledger:Customer.Event"
@@ -158,11 +167,43 @@ class Customer(Aggregate):
             return f"Credit of charging session {self.credited_session_id} ({self.session_id})"
 
     class SessionsInvoiced(Event):
-        """Postpaid sessions landed on an invoice (each lands on exactly one)."""
+        """Postpaid sessions (and adjustments) landed on an invoice (each on exactly one)."""
 
         TOPIC = "chargeledger:Customer.SessionsInvoiced"
         invoice_id: UUID
         session_ids: list[str]
+        adjustment_ids: list[str] | None = None
+
+        def apply(self, aggregate: Any) -> None:
+            for adjustment_id in self.adjustment_ids or ():
+                aggregate.uninvoiced_adjustments.pop(adjustment_id, None)
+
+    class DetailsChanged(Event):
+        """Name, email, external reference or billing details changed (only those named; the
+        history keeps the old values, an issued invoice the ones it was issued with)."""
+
+        TOPIC = "chargeledger:Customer.DetailsChanged"
+        changes: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            for name, value in self.changes.items():
+                setattr(aggregate, name, value)
+
+    class InvoiceCredited(BalanceMoved):
+        """A credit note: what it takes back of an invoice comes back to the balance."""
+
+        TOPIC = "chargeledger:Customer.InvoiceCredited"
+        kind = "credit_note"
+        credit_note_id: UUID
+        credit_note_number: str
+        invoice_id: UUID
+        invoice_number: str
+
+        def reference(self) -> str | None:
+            return self.credit_note_number
+
+        def description(self) -> str:
+            return f"Credit note {self.credit_note_number} for invoice {self.invoice_number}"
 
     class CardPaymentRequested(Event):
         """The intent, recorded before the card is charged (outbox): a crash loses nothing."""
@@ -279,6 +320,13 @@ class Customer(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.balance_minor = self.balance_after_minor
             aggregate.adjustments[str(self.adjustment_id)] = self.amount_minor
+            if aggregate.account_type == POSTPAID:
+                # Postpaid: it goes on the next invoice, with the opposite sign.
+                aggregate.uninvoiced_adjustments[str(self.adjustment_id)] = {
+                    "amount_minor": self.amount_minor,
+                    "reason": self.reason,
+                    "occurred_at": self.occurred_at,
+                }
 
         def reference(self) -> str | None:
             return str(self.adjustment_id)
@@ -349,6 +397,7 @@ class Customer(Aggregate):
         self.pending_payments: dict[str, PendingPayment] = {}
         self.unpaid_debits: dict[str, UnpaidDebit] = {}
         self.adjustments: dict[str, int] = {}
+        self.uninvoiced_adjustments: dict[str, dict[str, Any]] = {}
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Customer:
         """A copy to decide on (every command gets one): the values held are immutable but for
@@ -358,7 +407,41 @@ class Customer(Aggregate):
         copied.pending_payments = dict(self.pending_payments)
         copied.unpaid_debits = dict(self.unpaid_debits)
         copied.adjustments = dict(self.adjustments)
+        copied.uninvoiced_adjustments = dict(self.uninvoiced_adjustments)
         return copied
+
+    def change_details(self, changes: dict[str, Any], *, occurred_at: datetime, caused_by: str) -> None:
+        """Record the details that differ from the current ones (nothing if none does)."""
+        unknown = set(changes) - set(self.CHANGEABLE)
+        if unknown:
+            raise ValueError(f"not changeable: {sorted(unknown)}")
+        changed = {name: value for name, value in changes.items() if getattr(self, name, None) != value}
+        if changed:
+            self.trigger_event(
+                self.DetailsChanged, changes=changed, occurred_at=occurred_at, caused_by=caused_by
+            )
+
+    def credit_invoice(
+        self,
+        *,
+        credit_note_id: UUID,
+        credit_note_number: str,
+        invoice_id: UUID,
+        invoice_number: str,
+        amount_minor: int,
+        occurred_at: datetime,
+        caused_by: str,
+    ) -> None:
+        self._move(
+            self.InvoiceCredited,
+            amount_minor,
+            credit_note_id=credit_note_id,
+            credit_note_number=credit_note_number,
+            invoice_id=invoice_id,
+            invoice_number=invoice_number,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
 
     def _move(self, event_class: Any, amount_minor: int, **fields: Any) -> None:
         """Record a balance movement: its signed amount and the balance it leaves."""
@@ -749,14 +832,21 @@ class Customer(Aggregate):
         )
 
     def record_sessions_invoiced(
-        self, invoice_id: UUID, session_ids: list[str], *, occurred_at: datetime, caused_by: str
+        self,
+        invoice_id: UUID,
+        session_ids: list[str],
+        *,
+        occurred_at: datetime,
+        caused_by: str,
+        adjustment_ids: list[str] | None = None,
     ) -> None:
-        if not session_ids:
+        if not session_ids and not adjustment_ids:
             return
         self.trigger_event(
             self.SessionsInvoiced,
             invoice_id=invoice_id,
             session_ids=session_ids,
+            adjustment_ids=adjustment_ids or None,
             occurred_at=occurred_at,
             caused_by=caused_by,
         )

@@ -17,6 +17,8 @@ DEFAULT_AUTO_TOP_UP_THRESHOLD_MINOR = 1000
 DEFAULT_AUTO_TOP_UP_AMOUNT_MINOR = 3000
 # Each move runs every night's jobs on the way: a move of years is refused, not run for hours.
 MAX_TEST_CLOCK_MOVE = timedelta(days=400)
+DEFAULT_PAYMENT_TERMS_DAYS = 14
+INVOICE_DELIVERIES = ("none", "email")
 
 
 class Emp(Aggregate):
@@ -60,6 +62,10 @@ class Emp(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.test_clock_now = self.now
 
+    # Settings added after EMPs existed: an EMP registered before has these until changed.
+    seller: dict[str, Any] | None = None  # its legal details on invoices (api-contract: "seller")
+    invoice_delivery = "none"  # "email": each invoice and credit note is mailed to the customer
+
     CHANGEABLE = (
         "name",
         "time_zone",
@@ -68,6 +74,8 @@ class Emp(Aggregate):
         "auto_top_up_amount_minor",
         "ocpi_country_code",
         "ocpi_party_id",
+        "seller",
+        "invoice_delivery",
     )
 
     @staticmethod
@@ -145,13 +153,17 @@ class Emp(Aggregate):
     def zone(self) -> ZoneInfo:
         return zone_of(self.time_zone)
 
+    @property
+    def payment_terms_days(self) -> int:
+        return int((self.seller or {}).get("payment_terms_days", DEFAULT_PAYMENT_TERMS_DAYS))
+
     def change(self, changes: dict[str, Any], *, occurred_at: datetime, caused_by: str) -> None:
         """Record the settings that differ from the current ones (nothing if none does)."""
         unknown = set(changes) - set(self.CHANGEABLE)
         if unknown:
             raise ValueError(f"not changeable: {sorted(unknown)}")
         _check_settings(changes)
-        changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        changed = {name: value for name, value in changes.items() if getattr(self, name, None) != value}
         if changed:
             self.trigger_event(self.Changed, changes=changed, occurred_at=occurred_at, caused_by=caused_by)
 
@@ -190,3 +202,17 @@ def _check_settings(settings: dict[str, Any]) -> None:
         )
     if party is not None and not (len(party) == 3 and party.isascii() and party.isalnum()):
         raise ValidationFailed("ocpi.party_id must be 3 letters or digits", field="ocpi.party_id")
+    if "invoice_delivery" in settings and settings["invoice_delivery"] not in INVOICE_DELIVERIES:
+        raise ValidationFailed("invoice_delivery must be email or none", field="invoice_delivery")
+    seller = settings.get("seller")
+    if seller is not None:
+        check_country(seller.get("address", {}).get("country", ""), "seller.address.country")
+        if not 0 <= seller.get("payment_terms_days", DEFAULT_PAYMENT_TERMS_DAYS) <= 365:
+            raise ValidationFailed(
+                "seller.payment_terms_days must be from 0 to 365", field="seller.payment_terms_days"
+            )
+
+
+def check_country(code: str, field: str) -> None:
+    if not (len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()):
+        raise ValidationFailed(f"{field} must be an ISO 3166-1 alpha-2 code (upper case)", field=field)

@@ -169,3 +169,38 @@ def test_reads_reflect_writes_immediately(tenant: Tenant) -> None:
         put = tenant.emp.put(f"/v1/customers/{customer['id']}/payment-card", json=CARD)
         assert put.status_code == 200
         assert tenant.emp.get(f"/v1/customers/{customer['id']}").json()["payment_card"] is not None
+
+
+def test_an_external_ref_another_customer_holds_is_a_duplicate_never_a_500(tenant: Tenant) -> None:
+    ref = f"crm-{uuid.uuid4().hex[:8]}"
+    ann = register(tenant, name="Ann Holder", external_ref=ref)
+    ben = register(tenant, name="Ben Other", email="ben@example.com", external_ref=f"{ref}-ben")
+    cleo = register(tenant, name="Cleo Later", email="cleo@example.com")
+
+    taken = tenant.emp.patch(f"/v1/customers/{ben['id']}", json={"external_ref": ref})
+    also_taken = tenant.emp.patch(f"/v1/customers/{cleo['id']}", json={"external_ref": ref, "name": "C"})
+    own = tenant.emp.patch(f"/v1/customers/{ann['id']}", json={"external_ref": ref})  # unchanged
+    moved = tenant.emp.patch(f"/v1/customers/{ben['id']}", json={"external_ref": f"{ref}-moved"})
+    # The reference Ben moved to, asked for at registration by someone else: also a duplicate.
+    registered = tenant.emp.post(
+        "/v1/customers",
+        json={
+            "name": "Dan",
+            "email": "dan@example.com",
+            "account_type": "prepaid",
+            "external_ref": f"{ref}-moved",
+        },
+    )
+    cleo_takes_the_moved = tenant.emp.patch(
+        f"/v1/customers/{cleo['id']}", json={"external_ref": f"{ref}-moved"}
+    )
+
+    for refused in (taken, also_taken, registered, cleo_takes_the_moved):
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["type"].endswith("/duplicate") and "external_ref" in refused.text
+    assert own.status_code == 200 and own.json()["external_ref"] == ref
+    assert moved.status_code == 200 and moved.json()["external_ref"] == f"{ref}-moved"
+    assert tenant.emp.get(f"/v1/customers/{cleo['id']}").json()["name"] == "Cleo Later"  # nothing changed
+    assert tenant.emp.get(f"/v1/customers/{cleo['id']}").json()["external_ref"] is None
+    refs = [c["external_ref"] for c in tenant.emp.get("/v1/customers", params={"limit": 100}).json()["items"]]
+    assert sorted(r for r in refs if r) == sorted([ref, f"{ref}-moved"])

@@ -30,6 +30,7 @@ def test_the_runnable_pages_are_found() -> None:
         "top-ups.md",
         "webhooks.md",
         "ocpi.md",
+        "invoices.md",
     }
     assert expected <= names
 

@@ -125,13 +125,15 @@ def test_every_event_type_arrives_signed_as_standard_webhooks_verify(
         ended = tenant.emp.post(f"/v1/subscriptions/{dora_subscription['id']}/end", json={})
         assert ended.status_code == 200, ended.text
         charge_point_operator_sessions(own_ledger, admin, tenant, ann["id"])
-        advance(tenant, datetime.now(UTC) + timedelta(days=70))  # its jobs run on the way
+        moved = advance(tenant, datetime.now(UTC) + timedelta(days=70))  # its jobs run on the way
+        settle_with_a_credit_note_and_a_payment(tenant, dora["id"], moved["now"])
 
     sent = {
         "customer.created", "subscription.created", "package.acquired", "package.cancelled",
         "top_up.succeeded", "top_up.failed", "session.recorded", "adjustment.recorded",
         "payment.succeeded", "payment.failed", "prepayment.debited", "invoice.issued",
         "prepayment.credited", "subscription.ended", "session.credited", "cdr.unmatched",
+        "credit_note.issued", "invoice.paid",
     }  # fmt: skip
     received = receiver.wait_for("/all", lambda found: sent <= {r.message["type"] for r in found})
     for delivery in received:
@@ -151,6 +153,23 @@ def test_every_event_type_arrives_signed_as_standard_webhooks_verify(
         assert set(example) == set(delivery.message)
         assert set(example["data"]) == set(delivery.message["data"]), delivery.message["type"]
     tenant.close()
+
+
+def settle_with_a_credit_note_and_a_payment(tenant: Tenant, customer_id: str, now: str) -> None:
+    """A credit note on the customer's first invoice, then a payment of the rest: it is paid."""
+    invoice = tenant.emp.get("/v1/invoices", params={"customer_id": customer_id}).json()["items"][0]
+    line = next(line for line in invoice["lines"] if line["amount_minor"] > 0)
+    credited = tenant.emp.post(
+        f"/v1/invoices/{invoice['id']}/credit-notes",
+        json={"reason": "goodwill", "lines": [{"line": line["position"], "amount_minor": 1}]},
+    )
+    assert credited.status_code == 201, credited.text
+    paid = tenant.emp.post(
+        f"/v1/invoices/{invoice['id']}/payments",
+        json={"amount_minor": invoice["total_minor"] - 1, "paid_at": now, "reference": "bank transfer"},
+    )
+    assert paid.status_code == 201, paid.text
+    assert tenant.emp.get(f"/v1/invoices/{invoice['id']}").json()["status"] == "paid"
 
 
 def charge_point_operator_sessions(

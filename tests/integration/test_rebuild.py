@@ -17,8 +17,12 @@ import pytest
 from chargeledger.system import System, build_system
 from commands.handlers import handle
 from commands.messages import (
+    ChangeCustomer,
+    ChangeEmp,
     DefinePackage,
+    IssueCreditNote,
     RecordAdjustment,
+    RecordInvoicePayment,
     RecordSession,
     RegisterCustomer,
     RegisterEmp,
@@ -34,8 +38,12 @@ from projections import queries
 
 READ_MODELS = [
     "emps", "customers", "transactions", "sessions", "card_payments", "debits", "packages", "subscriptions",
-    "subscription_packages", "invoices", "mail_outbox",
+    "subscription_packages", "invoices", "invoice_payments", "credit_notes", "mail_outbox",
 ]  # fmt: skip
+SELLER = {
+    "legal_name": "Rebuild Oy", "vat_id": "FI12345678",
+    "address": {"line1": "Katu 1", "city": "Helsinki", "postal_code": "00100", "country": "FI"},
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -45,11 +53,14 @@ def billed(fresh_database_url: str) -> Iterator[System]:
     system.start_projections()
     do = lambda command: handle(command, system.services)  # noqa: E731
     emp = do(RegisterEmp("Rebuild EMP", "EUR", 1000, 3000, "t", vat_rate_bp=2400)).id
+    do(ChangeEmp(emp, {"seller": SELLER, "invoice_delivery": "email"}, "t"))
     do(DefinePackage(emp, "PRE", "Prepaid", "base", True, "prepaid", 500, "t"))
     do(DefinePackage(emp, "POST", "Postpaid", "base", True, "postpaid", 900, "t"))
     for n in range(6):
         kind = "prepaid" if n % 2 else "postpaid"
         customer = do(RegisterCustomer(emp, f"C{n}", f"c{n}@example.com", kind, None, "t")).id
+        billing = {"address": {"line1": f"Tie {n}", "city": "Espoo", "postal_code": "02100", "country": "FI"}}
+        do(ChangeCustomer(emp, customer, {"billing": billing, "external_ref": f"ref-{n}"}, "t"))
         token = "tok_chargeCustomerFail" if n == 3 else "tok_visa"
         do(StorePaymentCard(emp, customer, PaymentCard(token, "visa", "4242", 1, 2031), "t"))
         if kind == "prepaid":
@@ -68,6 +79,16 @@ def billed(fresh_database_url: str) -> Iterator[System]:
     clock.set(datetime(2026, 3, 10, 3, tzinfo=UTC))
     for job in ("recurring-prepayment", "recurring-payment", "invoice-production"):
         system.run_job(job, clock.now(), "t")
+    system.catch_up()
+    # Invoices paid in part and in full, and credited: payments and credit notes to rebuild.
+    invoices = sorted(queries.invoices_page(system.pool, emp, customer_id=None, limit=100, after=0),
+                      key=lambda row: row["sequence"])  # fmt: skip
+    assert len(invoices) >= 3
+    first, second, third = invoices[:3]
+    do(RecordInvoicePayment(emp, first["id"], first["total_minor"], clock.now(), "bank 1", "t"))
+    do(RecordInvoicePayment(emp, second["id"], 100, clock.now(), "bank 2", "t"))
+    do(IssueCreditNote(emp, second["id"], "goodwill", [{"line": 1, "amount_minor": 50}], "t"))
+    do(IssueCreditNote(emp, third["id"], "cancelled", None, "t", full=True))
     system.catch_up()
     # Complete the automatic top-ups the debits asked for, then let the read models settle.
     payments = PendingPaymentWorker(
@@ -91,9 +112,8 @@ def tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_a_rebuild_from_zero_gives_identical_tables(billed: System) -> None:
     before = tables(billed.database_url)
-    assert all(before[name] for name in ("transactions", "invoices", "debits", "mail_outbox")), (
-        "a rich ledger"
-    )
+    rich = ("transactions", "invoices", "invoice_payments", "credit_notes", "debits", "mail_outbox")
+    assert all(before[name] for name in rich), "a rich ledger"
 
     billed.rebuild()
     assert billed.catch_up()

@@ -13,6 +13,8 @@ from chargeledger.system import System, build_system
 from commands.handlers import handle
 from commands.messages import (
     DefinePackage,
+    IssueCreditNote,
+    RecordInvoicePayment,
     RecordSession,
     RegisterCustomer,
     RegisterEmp,
@@ -20,7 +22,9 @@ from commands.messages import (
     StorePaymentCard,
     TopUpBalance,
 )
+from commands.ports import ManualClock
 from domain.aggregates import PaymentCard
+from projections import queries
 from projections.verification import verify
 
 
@@ -177,3 +181,79 @@ def test_an_auditor_sees_only_the_streams_of_its_emp(ledger: System) -> None:
 
     assert theirs.ok and not mine.ok
     assert theirs.streams_checked + mine.streams_checked == run(ledger).streams_checked
+
+
+@pytest.fixture
+def collected(fresh_database_url: str) -> Iterator[System]:
+    """Two EMPs' postpaid invoices, paid in part and in full, and credit notes."""
+    clock = ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    system = build_system(fresh_database_url, pool_size=4, clock=clock)
+    system.start_projections()
+    do = lambda command: handle(command, system.services)  # noqa: E731
+    emps = []
+    for e in range(2):
+        emp = do(RegisterEmp(f"EMP {e}", "EUR", 1000, 3000, "t", vat_rate_bp=2400)).id
+        emps.append(emp)
+        do(DefinePackage(emp, "POST", "Postpaid", "base", True, "postpaid", 900, "t"))
+        for n in range(3):
+            customer = do(RegisterCustomer(emp, f"P{n}", f"p{n}@example.com", "postpaid", None, "t")).id
+            do(StartSubscription(emp, customer, "POST", None, "t"))
+            ended = clock.now() + timedelta(hours=1)
+            clock.set(ended)
+            do(RecordSession(emp, f"{e}-{n}", customer, ended, ended, 9000, 500, None, "t"))
+    clock.set(datetime(2026, 2, 10, 3, tzinfo=UTC))
+    system.run_job("invoice-production", clock.now(), "t")
+    system.catch_up()
+    for emp in emps:
+        first, second, third = queries.invoices_page(system.pool, emp, customer_id=None, limit=10, after=0)
+        do(RecordInvoicePayment(emp, first["id"], first["total_minor"], clock.now(), "bank", "t"))
+        do(RecordInvoicePayment(emp, second["id"], 100, clock.now(), "bank", "t"))
+        do(IssueCreditNote(emp, second["id"], "goodwill", [{"line": 1, "amount_minor": 50}], "t"))
+        do(IssueCreditNote(emp, third["id"], "cancelled", None, "t", full=True))
+    system.catch_up()
+    yield system
+    system.close()
+
+
+def test_payments_on_invoices_and_credit_notes_verify_and_a_wrong_row_is_named(collected: System) -> None:
+    assert run(collected).ok, run(collected).problems
+    [(paid_invoice, payment_id)] = sql(
+        collected,
+        "SELECT i.id, p.id FROM invoices i JOIN invoice_payments p ON p.invoice_id = i.id"
+        " WHERE i.status = 'paid' AND i.credited_minor = 0 LIMIT 1",
+    )
+    [(partly_paid,)] = sql(
+        collected, "SELECT id FROM invoices WHERE status = 'open' AND credited_minor = 50 LIMIT 1"
+    )
+    [(note_id, note_emp)] = sql(
+        collected, "SELECT id, emp_id FROM credit_notes WHERE total_minor = 50 LIMIT 1"
+    )
+    [(full_note,)] = sql(
+        collected, "SELECT id FROM credit_notes WHERE total_minor > 50 AND emp_id = %s", note_emp
+    )
+
+    sql(collected, "UPDATE invoices SET status = 'open' WHERE id = %s", paid_invoice)
+    sql(collected, "DELETE FROM invoice_payments WHERE id = %s", payment_id)
+    sql(collected, "UPDATE invoices SET credited_minor = 49 WHERE id = %s", partly_paid)
+    sql(collected, "UPDATE credit_notes SET total_minor = 51 WHERE id = %s", note_id)
+    sql(collected, "DELETE FROM credit_notes WHERE id = %s", full_note)
+    sql(
+        collected,
+        "INSERT INTO invoice_payments (id, invoice_id, emp_id, amount_minor, paid_at, reference, recorded_at)"
+        " SELECT gen_random_uuid(), id, emp_id, 1, now(), 'forged', now() FROM invoices WHERE id = %s",
+        partly_paid,
+    )
+    report = run(collected)
+
+    named = {(p.stream, p.kind) for p in report.problems}
+    assert not report.ok
+    assert (str(paid_invoice), "read-model") in named  # its status, and its payment's row gone
+    assert (str(partly_paid), "read-model") in named  # credited 49 of 50, and a forged payment
+    assert (str(note_id), "read-model") in named and (str(full_note), "read-model") in named
+    details = " ".join(p.detail for p in report.problems)
+    assert "forged" not in details and "has no PaymentRecorded event" in details
+    assert "is missing from credit_notes" in details and "is missing from invoice_payments" in details
+    theirs = run(
+        collected, emp_id=next(row[0] for row in sql(collected, "SELECT id FROM emps") if row[0] != note_emp)
+    )
+    assert theirs.ok, theirs.problems  # the other EMP's are untouched

@@ -43,6 +43,7 @@ class World:
     postpaid: dict[str, Any] = field(default_factory=dict)
     subscription: dict[str, Any] = field(default_factory=dict)
     invoice_id: str = ""
+    credit_note_id: str = ""
     webhook_endpoint_id: str = ""
     cpo: LocalCpo | None = None
     token_c: str = ""  # the seeded EMP's connected operator's
@@ -137,7 +138,8 @@ class World:
 
 
 def build_world(served: ServedApp, *, invoiced: bool = True) -> World:
-    """`invoiced` runs the Invoice Production job, over every EMP of the database."""
+    """`invoiced`: the seeded EMP's test clock moves past its first period, so its own jobs (no
+    other EMP's) issue an invoice, which is then credited in part."""
     admin = served.client(served.admin_token)
     # The seeded EMP is on a test clock (at the real now): its invoice comes from moving it.
     started = datetime.now(UTC).replace(microsecond=0)
@@ -154,10 +156,32 @@ def build_world(served: ServedApp, *, invoiced: bool = True) -> World:
     if not invoiced:
         return world
     assert postpaid_subscription["started_at"]
+    # Seller and buyer details, so the invoice's e-invoice can be made (else 422 naming them).
+    assert admin.patch(f"/v1/emps/{world.tenant.id}", json={"seller": SELLER}).status_code == 200
+    billed = world.tenant.emp.patch(f"/v1/customers/{world.postpaid['id']}", json={"billing": BILLING})
+    assert billed.status_code == 200, billed.text
     advance(world.tenant, started + timedelta(days=33))
     invoices = world.tenant.emp.get("/v1/invoices", params={"customer_id": world.postpaid["id"]}).json()
     world.invoice_id = invoices["items"][0]["id"]
+    credited = world.tenant.emp.post(
+        f"/v1/invoices/{world.invoice_id}/credit-notes",
+        json={"reason": "goodwill", "lines": [{"line": 1, "amount_minor": 1}]},
+    )
+    assert credited.status_code == 201, credited.text
+    world.credit_note_id = credited.json()["id"]
     return world
+
+
+SELLER = {
+    "legal_name": "Volt Oy",
+    "vat_id": "FI12345678",
+    "address": {"line1": "Katu 1", "city": "Helsinki", "postal_code": "00100", "country": "FI"},
+    "electronic_address": {"scheme": "0216", "id": "003712345678"},
+}
+BILLING = {
+    "address": {"line1": "Tie 2", "city": "Espoo", "postal_code": "02100", "country": "FI"},
+    "electronic_address": {"scheme": "0216", "id": "003787654321"},
+}
 
 
 def _party_codes() -> dict[str, str]:
@@ -234,6 +258,14 @@ class Route:
 
 def _customer(world: World) -> Call:
     return {"customer_id": world.prepaid["id"]}, None
+
+
+def _invoice(world: World) -> Call:
+    return {"invoice_id": world.invoice_id}, None
+
+
+def _credit_note(world: World) -> Call:
+    return {"credit_note_id": world.credit_note_id}, None
 
 
 def _new_customer_body(world: World) -> Call:
@@ -449,6 +481,42 @@ ROUTES = [
         READERS,
         200,
         lambda w: ({"invoice_id": w.invoice_id}, None),
+        foreign=True,
+    ),
+    *(
+        Route("GET", f"/v1/invoices/{{invoice_id}}/{kind}", READERS, 200, _invoice, foreign=True)
+        for kind in ("pdf", "ubl")
+    ),
+    Route(
+        "POST",
+        "/v1/invoices/{invoice_id}/payments",
+        EMP,
+        201,
+        lambda w: (
+            _invoice(w)[0],
+            {"amount_minor": 1, "paid_at": "2020-01-01T00:00:00Z", "reference": "bank"},
+        ),
+        foreign=True,
+    ),
+    Route(
+        "POST",
+        "/v1/invoices/{invoice_id}/credit-notes",
+        frozenset({"emp", "support"}),
+        201,
+        lambda w: (_invoice(w)[0], {"reason": "goodwill", "lines": [{"line": 1, "amount_minor": 1}]}),
+        foreign=True,
+    ),
+    Route("GET", "/v1/credit-notes", READERS, 200),
+    *(
+        Route("GET", f"/v1/credit-notes/{{credit_note_id}}{tail}", READERS, 200, _credit_note, foreign=True)
+        for tail in ("", "/pdf", "/ubl")
+    ),
+    Route(
+        "PATCH",
+        "/v1/customers/{customer_id}",
+        EMP,
+        200,
+        lambda w: (_customer(w)[0], {"name": "Ann Driver"}),
         foreign=True,
     ),
     Route(

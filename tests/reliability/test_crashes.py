@@ -271,6 +271,66 @@ def test_a_payment_failure_mail_killed_in_flight_is_sent_once_after_restart(
     writer.assert_all_kept(served)
 
 
+SELLER = {
+    "legal_name": "Volt Ström Oy",
+    "vat_id": "FI12345678",
+    "address": {"line1": "Mannerheimintie 1", "city": "Helsinki", "postal_code": "00100", "country": "FI"},
+}
+
+
+def test_an_invoice_mail_killed_in_flight_is_sent_once_with_its_pdf_after_restart(
+    served: ServeProcess, smtp_server: tuple[SmtpServer, HoldingInbox]
+) -> None:
+    # As the payment-failure mail above: the SMTP server holds the invoice mail (its PDF
+    # attached) unanswered, the mail worker's process is killed meanwhile, and the restarted
+    # worker sends it again: one mail in the inbox, under the outbox row's Message-ID.
+    _, inbox = smtp_server
+    inbox.holding.set()
+    served.start()
+    tenant = create_tenant(served)
+    with served.client() as admin:
+        changed = admin.patch(
+            f"/v1/emps/{tenant.emp_id}", json={"seller": SELLER, "invoice_delivery": "email"}
+        )
+        assert changed.status_code == 200, changed.text
+    with served.client(tenant.key) as client:
+        package = client.post(
+            "/v1/packages",
+            json={"code": "BASE-POST", "name": "Base", "kind": "base", "recurring": True,
+                  "payment": "postpaid", "price_minor": 1490},
+        )  # fmt: skip
+        assert package.status_code == 201, package.text
+    as_of = datetime.now(UTC).replace(microsecond=0)
+    start_postpaid_subscriptions(served.database_url, UUID(tenant.emp_id), as_of - timedelta(days=35), 1)
+    wait_until(lambda: projections_caught_up(served), "the projections reading the subscription", 60)
+    writer = acknowledged_writes(served, tenant)
+    with served.client(timeout=LONG_REQUEST) as admin:
+        run = admin.post("/v1/jobs/invoice-production/runs", json={"as_of": as_of.isoformat()})
+        assert run.status_code == 200 and run.json()["processed"] == 1, run.text
+
+    wait_until(lambda: inbox.held == 1, "the invoice mail reaching the SMTP server")
+    served.kill()
+    writer.stop()
+    inbox.holding.clear()
+    assert rows(served.database_url, "SELECT status, attempts FROM mail_outbox") == [("pending", 0)]
+    assert inbox.to("d0@example.com") == []
+
+    served.start()
+    wait_until(
+        lambda: rows(served.database_url, "SELECT 1 FROM mail_outbox WHERE status = 'sent'"),
+        "the invoice mail sent after the restart",
+    )
+    mails = inbox.to("d0@example.com")
+    [(number,)] = rows(served.database_url, "SELECT number FROM invoices")
+    assert [m["Subject"] for m in mails] == [f"Invoice {number} from Volt Ström Oy"]
+    (mail_id,) = rows(served.database_url, "SELECT id FROM mail_outbox")[0]
+    assert mails[0]["Message-ID"] == f"<{mail_id}@chargeledger>"
+    [attachment] = list(mails[0].iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content().startswith(b"%PDF")
+    writer.assert_all_kept(served)
+
+
 def test_webhook_deliveries_killed_in_flight_are_all_delivered_after_restart(served: ServeProcess) -> None:
     # Some messages are delivered before the kill, some are in flight at the receiver (it holds
     # their answers), the rest wait their turn. After the restart every message arrives, each

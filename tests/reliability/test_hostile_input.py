@@ -24,7 +24,7 @@ WRITES = [route for route in ROUTES if route.method in ("POST", "PUT")]
 
 @pytest.fixture(scope="module")
 def world(served: ServedApp) -> Iterator[World]:
-    built = build_world(served, invoiced=False)  # no batch job: this database is everyone's
+    built = build_world(served)  # its invoice: the seeded EMP's own test clock moved, no global job
     yield built
     built.close()
 

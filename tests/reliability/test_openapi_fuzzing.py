@@ -109,6 +109,7 @@ def real_resources(world: World, route: Route | None = None) -> dict[str, list[s
         "subscription_id": [world.subscription.get("id", "")],
         "package_id": [package["id"] for package in packages],
         "invoice_id": [world.invoice_id],
+        "credit_note_id": [world.credit_note_id],
         "endpoint_id": [endpoint],
         "message_id": [message],
         "emp_id": [world.tenant.id],
