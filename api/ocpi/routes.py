@@ -114,11 +114,17 @@ def _our_credentials(ctx: ApiContext, scope: Any, caller: Caller, token: str) ->
     emp = ctx.services.ledger.get_emp(caller.emp_id)
     role = structs.CredentialsRole(
         role="EMSP",
-        business_details=structs.BusinessDetails(name=emp.name),
+        business_details=structs.BusinessDetails(name=business_name(emp.name)),
         party_id=emp.ocpi_party_id or "",
         country_code=emp.ocpi_country_code or "",
     )
     return structs.Credentials(token=token, url=versions_url(ctx, scope), roles=[role])
+
+
+def business_name(name: str) -> str:
+    """The EMP's name as OCPI's `string(100)`: no control characters, at most 100 of them."""
+    shown = "".join(ch for ch in name if ch.isprintable()).strip()[:100]
+    return shown or "EMP"
 
 
 def _check_theirs(caller: Caller, theirs: structs.Credentials) -> None:
