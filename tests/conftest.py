@@ -167,6 +167,33 @@ def serving(ctx: ApiContext, system: System) -> Iterator[ServedApp]:
 def served(system: System) -> Iterator[ServedApp]:
     with serving(context_for(system), system) as app:
         yield app
+        every_e_invoice_passes_the_peppol_rules(system)
+
+
+def every_e_invoice_passes_the_peppol_rules(system: System) -> None:
+    """At the end of the session: every invoice and credit note the tests made that has the
+    details of an e-invoice passes the official EN 16931 and Peppol rules (docs/invoices.md)."""
+    from domain.errors import SetUpRequired
+    from projections.documents.model import credit_note_document, invoice_document
+    from projections.documents.ubl import ubl_document
+    from tests.peppol.validator import fatal_problems
+
+    with system.pool.connection() as conn:
+        invoices = [row[0] for row in conn.execute("SELECT id FROM invoices").fetchall()]
+        notes = [row[0] for row in conn.execute("SELECT id FROM credit_notes").fetchall()]
+    documents = [invoice_document(system.pool, i) for i in invoices]
+    documents += [credit_note_document(system.pool, n) for n in notes]
+    failing = {}
+    for document in documents:
+        assert document is not None
+        try:
+            xml = ubl_document(document)
+        except SetUpRequired:
+            continue  # no seller or buyer details: no e-invoice to send (422 naming them)
+        problems = fatal_problems(xml)
+        if problems:
+            failing[document.number] = problems[:3]
+    assert not failing, f"e-invoices the official rules refuse: {failing}"
 
 
 @pytest.fixture
