@@ -25,7 +25,6 @@ CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:
 PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 _A_MOMENT = timedelta(microseconds=1)
 SEPA_CREDIT_TRANSFER = "58"
-CREDIT_TRANSFER = "30"
 
 
 def ubl_document(doc: Document) -> bytes:
@@ -104,10 +103,10 @@ class _Writer:
         self.party(self.cac(root, "AccountingSupplierParty"), doc.seller, doc.seller.get("legal_name", ""))
         self.party(self.cac(root, "AccountingCustomerParty"), buyer, buyer.get("name", ""))
         iban = doc.seller.get("iban")
-        means = self.cac(root, "PaymentMeans")
-        self.cbc(means, "PaymentMeansCode", SEPA_CREDIT_TRANSFER if iban else CREDIT_TRANSFER)
-        self.cbc(means, "PaymentID", doc.number if self.invoice else doc.invoice_number or doc.number)
-        if iban:
+        if iban:  # a credit transfer names the account to pay to (BR-61): without one, no means
+            means = self.cac(root, "PaymentMeans")
+            self.cbc(means, "PaymentMeansCode", SEPA_CREDIT_TRANSFER)
+            self.cbc(means, "PaymentID", doc.number if self.invoice else doc.invoice_number or doc.number)
             self.cbc(self.cac(means, "PayeeFinancialAccount"), "ID", iban.replace(" ", ""))
         if self.invoice:
             terms = doc.seller.get("payment_terms_days", 14)

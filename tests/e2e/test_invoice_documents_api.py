@@ -337,3 +337,21 @@ def test_issued_invoices_and_credit_notes_are_mailed_once_with_their_pdf(
         assert "Jürgen Müller-Ångström" in text
     assert len(smtp.inbox.to(email)) == 2
     tenant.close()
+
+
+def test_a_seller_without_an_iban_still_sends_a_valid_e_invoice(
+    served: ServedApp, admin: httpx.Client
+) -> None:
+    """No account to name: the e-invoice carries no payment means rather than a credit transfer
+    without its account (BR-61, found by the session-end check of tests/conftest.py)."""
+    tenant = invoiced_tenant(served, admin)
+    without_iban = {key: value for key, value in SELLER.items() if key != "iban"}
+    assert admin.patch(f"/v1/emps/{tenant.id}", json={"seller": without_iban}).status_code == 200
+    buyer = postpaid_customer(tenant)
+
+    invoice = first_invoice(tenant, buyer["id"])
+
+    ubl = tenant.emp.get(f"/v1/invoices/{invoice['id']}/ubl")
+    assert ubl.status_code == 200, ubl.text
+    assert fatal_problems(ubl.content) == []
+    tenant.close()
