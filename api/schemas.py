@@ -147,6 +147,25 @@ class BillingIn(Request, frozen=True, forbid_unknown_fields=True):
 
 
 InvoiceDelivery = Literal["email", "none"]
+DunningDay = Annotated[int, msgspec.Meta(ge=1, le=365)]
+
+
+class DunningIn(Request, frozen=True, forbid_unknown_fields=True):
+    """Dunning's ladder (docs/payments.md, "Dunning"): retry days in increasing order, counted
+    in local days from the due date; the day the customer is blocked; the least amount dunned."""
+
+    retry_after_days: Annotated[list[DunningDay], msgspec.Meta(max_length=30)] = msgspec.field(
+        default_factory=lambda: [1, 3, 7]
+    )
+    block_after_days: DunningDay = 14
+    minimum_minor: ThresholdMinor = 500
+
+
+class DunningOut(msgspec.Struct, frozen=True):
+    since: datetime
+    step: int
+    overdue_minor: int
+    blocked: bool
 
 
 class EmpIn(Request, frozen=True, forbid_unknown_fields=True):
@@ -167,6 +186,7 @@ class EmpPatch(Request, frozen=True, forbid_unknown_fields=True):
     ocpi: OcpiIdentity | None = None
     seller: SellerIn | None = None
     invoice_delivery: InvoiceDelivery | None = None
+    dunning: DunningIn | msgspec.UnsetType | None = msgspec.UNSET  # null: dunning off
 
 
 class EmpOut(msgspec.Struct, frozen=True):
@@ -180,6 +200,7 @@ class EmpOut(msgspec.Struct, frozen=True):
     ocpi: OcpiIdentity | None = None
     seller: dict[str, Any] | None = None
     invoice_delivery: str = "none"
+    dunning: DunningIn | None = None
 
     @classmethod
     def of(cls, emp: Any) -> EmpOut:
@@ -196,6 +217,7 @@ class EmpOut(msgspec.Struct, frozen=True):
             else OcpiIdentity(emp.ocpi_country_code, emp.ocpi_party_id),
             seller=emp.seller,
             invoice_delivery=emp.invoice_delivery,
+            dunning=None if emp.dunning is None else msgspec.convert(emp.dunning, DunningIn),
         )
 
 
@@ -278,6 +300,7 @@ class CustomerOut(msgspec.Struct, frozen=True):
     created_at: datetime
     external_ref: str | None = None
     billing: dict[str, Any] | None = None
+    dunning: DunningOut | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CustomerOut:
@@ -305,6 +328,9 @@ class CustomerOut(msgspec.Struct, frozen=True):
             created_at=row["created_at"],
             external_ref=row["external_ref"],
             billing=json.loads(row["billing_json"]) if row.get("billing_json") else None,
+            dunning=msgspec.json.decode(row["dunning_json"], type=DunningOut)
+            if row.get("dunning_json")
+            else None,
         )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Recording
 
 from commands.application import Ledger, position_of
+from commands.dunning import retry_overdue_debits
 from commands.messages import (
     ChangeEmp,
     RegisterCustomer,
@@ -114,12 +115,16 @@ def store_payment_card(cmd: StorePaymentCard, services: Services) -> Outcome:
     ledger.get_customer(cmd.customer_id, cmd.emp_id)  # not-found before talking to the gateway
     verify_card(services, cmd.card)
 
-    def attempt() -> Outcome:
+    def attempt() -> tuple[Outcome, Customer]:
         customer = ledger.get_customer(cmd.customer_id, cmd.emp_id)
         customer.store_payment_card(cmd.card, occurred_at=services.now_for(cmd.emp_id), caused_by=cmd.actor)
-        return Outcome(customer.id, position_of(ledger.save(customer)), created=False)
+        return Outcome(customer.id, position_of(ledger.save(customer)), created=False), customer
 
-    return retrying(attempt)
+    stored, customer = retrying(attempt)
+    # A new card pays what is overdue right away (once per card stored: the key is its version).
+    now = services.now_for(cmd.emp_id)
+    retry_overdue_debits(services, customer, now, f"new-card:{customer.version}", cmd.actor)
+    return stored
 
 
 def verify_card(services: Services, card: PaymentCard) -> None:

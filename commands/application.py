@@ -34,11 +34,19 @@ from domain.aggregates import (
     ReceivedCdr,
     Subscription,
 )
+from domain.dunning import DunningState
 from domain.errors import NotFound
 from domain.payments import CHARGE_TYPES, PendingPayment, UnpaidDebit
 
 # The domain's value types that events and snapshots carry.
-VALUE_TYPES: tuple[type, ...] = (PaymentCard, PackageTerms, PendingPayment, UnpaidDebit, *CHARGE_TYPES)
+VALUE_TYPES: tuple[type, ...] = (
+    PaymentCard,
+    PackageTerms,
+    PendingPayment,
+    UnpaidDebit,
+    DunningState,
+    *CHARGE_TYPES,
+)
 
 
 class AggregateCache:

@@ -14,8 +14,13 @@ class BillingQueries(Protocol):
         """(emp_id, subscription_id) pairs."""
         ...
 
-    def customers_with_unpaid_debits(self, due_by: datetime) -> list[tuple[UUID, UUID]]:
-        """(emp_id, customer_id) pairs with a debit due by then."""
+    def customers_to_dun(self, due_by: datetime) -> list[tuple[UUID, UUID]]:
+        """(emp_id, customer_id) pairs, sorted, with a debit or an open invoice due by then, or
+        in dunning."""
+        ...
+
+    def overdue_invoices(self, customer_id: UUID, due_by: datetime) -> list[tuple[UUID, datetime]]:
+        """The customer's open invoices due by then: (invoice_id, due_at)."""
         ...
 
     def postpaid_subscriptions(self) -> list[tuple[UUID, UUID]]:

@@ -11,7 +11,7 @@ from uuid import UUID
 from commands.application import Ledger
 from commands.ports import Clock, PaymentGateway
 from commands.unit_of_work import Services
-from domain.aggregates import Customer, Subscription
+from domain.aggregates import Customer, Invoice, Subscription
 from domain.aggregates.invoice import UninvoicedSession
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -34,6 +34,8 @@ class LogWorkLists:
         self._unpaid: dict[UUID, tuple[UUID, datetime]] = {}  # debit -> (customer, due)
         self._sessions: dict[UUID, dict[str, UninvoicedSession]] = {}
         self._pending: dict[UUID, tuple[UUID, datetime, str]] = {}  # payment -> (customer, at, purpose)
+        self._open_invoices: dict[UUID, tuple[UUID, datetime]] = {}  # invoice -> (customer, due)
+        self._dunned: set[UUID] = set()  # customers in dunning
 
     def _follow(self) -> None:
         recorder: Any = self.ledger.recorder
@@ -62,6 +64,14 @@ class LogWorkLists:
         elif isinstance(e, Customer.SessionsInvoiced):
             for session_id in e.session_ids:
                 self._sessions.get(e.originator_id, {}).pop(session_id, None)
+        elif isinstance(e, Invoice.Issued) and e.due_at is not None:
+            self._open_invoices[e.originator_id] = (e.customer_id, e.due_at)
+        elif isinstance(e, Invoice.Paid):
+            self._open_invoices.pop(e.originator_id, None)
+        elif isinstance(e, Customer.DunningStepTaken):
+            self._dunned.add(e.originator_id)
+        elif isinstance(e, Customer.DunningEnded):
+            self._dunned.discard(e.originator_id)
         elif isinstance(e, Customer.CardPaymentRequested):
             self._pending[e.payment_id] = (e.originator_id, e.timestamp, e.charge.purpose)
         elif isinstance(e, Customer.CardPaymentSettled | Customer.PaymentFailed):
@@ -77,10 +87,22 @@ class LogWorkLists:
             if tariff == "prepaid" and sid in self._recurring
         )
 
-    def customers_with_unpaid_debits(self, due_by: datetime) -> list[tuple[UUID, UUID]]:
+    def customers_to_dun(self, due_by: datetime) -> list[tuple[UUID, UUID]]:
         self._follow()
         customers = {customer for customer, due in self._unpaid.values() if due <= due_by}
-        return sorted((self._emp_of[customer], customer) for customer in customers)
+        customers |= {customer for customer, due in self._open_invoices.values() if due <= due_by}
+        return sorted((self._emp_of[customer], customer) for customer in customers | self._dunned)
+
+    def overdue_invoices(self, customer_id: UUID, due_by: datetime) -> list[tuple[UUID, datetime]]:
+        self._follow()
+        return sorted(
+            (
+                (invoice, due)
+                for invoice, (customer, due) in self._open_invoices.items()
+                if customer == customer_id and due <= due_by
+            ),
+            key=lambda item: (item[1], item[0]),
+        )
 
     def postpaid_subscriptions(self) -> list[tuple[UUID, UUID]]:
         self._follow()

@@ -7,6 +7,7 @@ import uuid
 
 from commands.accounts import save_customer
 from commands.application import position_of
+from commands.dunning import end_dunning_if_settled
 from commands.messages import ChangeCustomer, IssueCreditNote, RecordInvoicePayment
 from commands.unit_of_work import Outcome, Services, retrying
 from domain.aggregates import CreditNote, InvoiceNumbering
@@ -33,15 +34,18 @@ def record_invoice_payment(cmd: RecordInvoicePayment, services: Services) -> Out
 
     def attempt() -> Outcome:
         invoice = services.ledger.get_invoice(cmd.invoice_id, cmd.emp_id)
+        now = services.now_for(cmd.emp_id)
         invoice.record_payment(
             payment_id,
             amount_minor=cmd.amount_minor,
             paid_at=cmd.paid_at,
             reference=cmd.reference,
-            occurred_at=services.now_for(cmd.emp_id),
+            occurred_at=now,
             caused_by=cmd.actor,
         )
-        return Outcome(payment_id, position_of(services.ledger.save(invoice)))
+        customer = services.ledger.get_customer(invoice.customer_id, cmd.emp_id)
+        end_dunning_if_settled(services, customer, invoice, occurred_at=now, caused_by=cmd.actor)
+        return Outcome(payment_id, position_of(services.ledger.save(invoice, customer)))
 
     return retrying(attempt)
 
@@ -90,6 +94,7 @@ def issue_credit_note(cmd: IssueCreditNote, services: Services) -> Outcome:
             occurred_at=now,
             caused_by=cmd.actor,
         )
+        end_dunning_if_settled(services, customer, invoice, occurred_at=now, caused_by=cmd.actor)
         return Outcome(credit_note_id, position_of(ledger.save(invoice, customer, numbering, credit_note)))
 
     return retrying(attempt)

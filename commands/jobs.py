@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from commands.billing_queries import BillingQueries
+from commands.dunning import take_dunning_step
 from commands.invoice_production import invoice_completed_periods
 from commands.recurring_payment import pay_due_debits
 from commands.recurring_prepayment import debit_due_periods
@@ -71,16 +72,21 @@ def recurring_prepayment(
 def recurring_payment(
     services: Services, queries: BillingQueries, as_of: datetime, actor: str, scope: Scope
 ) -> JobResult:
-    result = JobResult(details={"declined": 0})
-    for emp_id, customer_id in scope(queries.customers_with_unpaid_debits(as_of)):
+    result = JobResult(details={"declined": 0, "dunning_steps": 0, "blocked": 0, "dunning_ended": 0})
+    counted = {"step": "dunning_steps", "blocked": "blocked", "ended": "dunning_ended"}
+    for emp_id, customer_id in scope(queries.customers_to_dun(as_of)):
         try:
             tally = pay_due_debits(services, emp_id, customer_id, as_of, actor)
+            # The same run takes dunning's step of the day (listed in its results).
+            step = take_dunning_step(services, queries, emp_id, customer_id, as_of, actor)
         except Exception:
             result.failures += 1
             logger.exception("recurring payment failed", extra={"customer_id": str(customer_id)})
             continue
         result.processed += tally.settled + tally.failed
         result.details["declined"] += tally.failed
+        if step is not None:
+            result.details[counted[step]] += 1
     return result
 
 

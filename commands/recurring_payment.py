@@ -1,8 +1,7 @@
 """Recurring Payment (seed 003): every due, unpaid debit is paid from the prepaid balance when
 it covers it, else by the stored card; otherwise a payment failure is recorded (the customer
-gets a mail) and a later run tries again: one attempt per debit in each window of
-RETRY_DAYS days after it fell due, so a second run in the same window changes nothing and a
-declined customer is not mailed every night."""
+gets a mail). One attempt per debit when it falls due (a second run changes nothing); what
+stays unpaid is dunning's (commands/dunning.py: retries on the EMP's ladder of days)."""
 
 from __future__ import annotations
 
@@ -16,8 +15,6 @@ from commands.messages import CompleteCardPayment
 from commands.unit_of_work import Services, retrying
 from domain.aggregates import CardPayment
 from domain.payments import DebitCharge
-
-RETRY_DAYS = 3
 
 
 @dataclass
@@ -38,10 +35,9 @@ def pay_due_debits(
         in_flight = UUID(customer.auto_top_up_in_flight)
         complete_card_payment(CompleteCardPayment(customer_id, in_flight, actor), services)
         customer = ledger.get_customer(customer_id, emp_id)
-    for debit_id, debit in customer.due_debits(as_of):
-        window = (as_of.date() - debit.due_at.date()).days // RETRY_DAYS
-        attempt_id = uuid5(debit_id, f"attempt:{window}")
-        outcome = retrying(partial(_pay, services, emp_id, customer_id, debit_id, attempt_id, actor))
+    for debit_id, _ in customer.due_debits(as_of):
+        attempt_id = uuid5(debit_id, "attempt:0")
+        outcome = retrying(partial(pay_debit, services, emp_id, customer_id, debit_id, attempt_id, actor))
         if outcome == "settled":
             tally.settled += 1
         elif outcome == "failed":
@@ -49,8 +45,14 @@ def pay_due_debits(
     return tally
 
 
-def _pay(
-    services: Services, emp_id: UUID, customer_id: UUID, debit_id: UUID, attempt_id: UUID, actor: str
+def pay_debit(
+    services: Services,
+    emp_id: UUID,
+    customer_id: UUID,
+    debit_id: UUID,
+    attempt_id: UUID,
+    actor: str,
+    dunning_retry: bool = False,
 ) -> str:
     ledger = services.ledger
     customer = ledger.get_customer(customer_id, emp_id)
@@ -59,7 +61,7 @@ def _pay(
         return "done"
     guard = ledger.find_card_payment(attempt_id)
     if guard is not None and guard.outcome is not None:
-        return "done"  # this window's attempt was made already
+        return "done"  # this attempt was made already
     now = services.now_for(emp_id)
     if guard is None:
         if customer.settle_debit_from_balance(debit_id, occurred_at=now, caused_by=actor):
@@ -75,9 +77,8 @@ def _pay(
             guard.close(approved=False, charge_id="")
             ledger.save(customer, guard)
             return "failed"
-        customer.request_card_payment(
-            attempt_id, DebitCharge(debit.amount_minor, debit_id), occurred_at=now, caused_by=actor
-        )
+        charge = DebitCharge(debit.amount_minor, debit_id, dunning_retry)
+        customer.request_card_payment(attempt_id, charge, occurred_at=now, caused_by=actor)
         ledger.save(customer, guard)
     completed = complete_card_payment(CompleteCardPayment(customer_id, attempt_id, actor), services)
     return "settled" if completed.approved else "failed"

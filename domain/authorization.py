@@ -15,8 +15,8 @@ BLOCKED: Allowed = "BLOCKED"
 
 def authorization(customer: Customer, *, token_valid: bool = True) -> Allowed:
     """Postpaid: ALLOWED. Prepaid: ALLOWED while the balance is above zero, else NO_CREDIT. An
-    invalidated token: BLOCKED (a blocked customer, once dunning blocks them, is decided here too)."""
-    if not token_valid:
+    invalidated token, or a customer dunning has blocked (domain/dunning.py): BLOCKED."""
+    if not token_valid or customer.blocked:
         return BLOCKED
     if customer.account_type == AccountType.POSTPAID or customer.balance_minor > 0:
         return ALLOWED

@@ -89,3 +89,26 @@ def document_mail(*, kind: str, number: str, name: str, seller: dict[str, object
         f"Hello {name},\n\nplease find attached {document.lower()} {number} from {who}.\n\n"
         "This is an automatic message about your charging account.\n",
     )
+
+
+def dunning_mail(
+    *, name: str, step: int, overdue_minor: int, currency: str, since: datetime, retried: bool, blocked: bool
+) -> Mail:
+    """A step of dunning (domain/dunning.py): what is overdue since when, and what follows."""
+    amount = format_amount(overdue_minor, currency)
+    due = since.astimezone(UTC).strftime("%Y-%m-%d")
+    subject = f"Blocked: {amount} overdue" if blocked else f"Payment reminder {step}: {amount} overdue"
+    retry = "We tried your payment card again, and it was declined.\n\n" if retried else ""
+    what_next = (
+        "Charging is blocked for your account until the overdue amount is paid; it is lifted at once then."
+        if blocked
+        else "Please pay the overdue amount (a top-up of your balance, a new payment card or a"
+        " payment of your invoice). If it stays unpaid, charging will be blocked for your account."
+    )
+    body = (
+        f"Hello {name},\n\n"
+        f"{amount} of your charging account has been overdue since {due}.\n\n"
+        f"{retry}{what_next}\n\n"
+        "This is an automatic message about your charging account.\n"
+    )
+    return Mail(subject, body)

@@ -48,6 +48,7 @@ class DebitCharge:
     purpose: ClassVar[str] = "recurring_payment"
     amount_minor: int
     debit_id: UUID
+    dunning_retry: bool = False  # a retry of dunning's ladder (its step's mail tells the outcome)
 
 
 Charge = TopUpCharge | AutomaticTopUpCharge | PurchaseCharge | DebitCharge

@@ -16,6 +16,7 @@ from uuid import UUID, uuid5
 from psycopg import Cursor
 
 from domain.aggregates import Customer, CustomerToken, Emp, OcpiParty, ReceivedCdr
+from domain.instants import utc_text
 from projections.rows import Statement, TableBatch
 
 # The emp of a customer registered before this batch, for the rows the batch adds.
@@ -73,6 +74,7 @@ class AccountsBatch:
                 "updated_at": "timestamptz",
                 "version": "integer",
                 "billing_json": "text",
+                "dunning_json": "text",
             },
             key=["id"],
         )
@@ -434,6 +436,16 @@ def _details_changed(e: Customer.DetailsChanged, batch: AccountsBatch) -> None:
     _customer_changed(e, batch, **values)
 
 
+def _dunning_step(e: Customer.DunningStepTaken, batch: AccountsBatch) -> None:
+    dunning = {"since": utc_text(e.since), "step": e.step, "overdue_minor": e.overdue_minor}
+    dunning["blocked"] = e.blocked
+    _customer_changed(e, batch, dunning_json=json.dumps(dunning))
+
+
+def _dunning_ended(e: Customer.DunningEnded, batch: AccountsBatch) -> None:
+    _customer_changed(e, batch, dunning_json=None)
+
+
 def _other_customer_event(e: Customer.Event, batch: AccountsBatch) -> None:
     _customer_changed(e, batch)
 
@@ -459,5 +471,7 @@ HANDLERS: dict[type, Handler] = {
     Customer.BalanceMoved: _balance_moved,
     Customer.SessionsInvoiced: _sessions_invoiced,
     Customer.DetailsChanged: _details_changed,
+    Customer.DunningStepTaken: _dunning_step,
+    Customer.DunningEnded: _dunning_ended,
     Customer.Event: _other_customer_event,
 }

@@ -26,12 +26,24 @@ class PostgresBillingQueries:
             " WHERE s.tariff = 'prepaid' AND p.recurring ORDER BY s.emp_id, s.id"
         )
 
-    def customers_with_unpaid_debits(self, due_by: datetime) -> list[tuple[UUID, UUID]]:
+    def customers_to_dun(self, due_by: datetime) -> list[tuple[UUID, UUID]]:
         return self._pairs(
-            "SELECT DISTINCT emp_id, customer_id FROM debits WHERE status = 'unpaid' AND due_at <= %s"
-            " ORDER BY emp_id, customer_id",
+            "SELECT emp_id, customer_id FROM debits WHERE status = 'unpaid' AND due_at <= %s"
+            " UNION SELECT emp_id, customer_id FROM invoices WHERE status = 'open' AND due_at <= %s"
+            " UNION SELECT emp_id, id FROM customers WHERE dunning_json IS NOT NULL"
+            " ORDER BY 1, 2",
+            due_by,
             due_by,
         )
+
+    def overdue_invoices(self, customer_id: UUID, due_by: datetime) -> list[tuple[UUID, datetime]]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT id, due_at FROM invoices WHERE customer_id = %s AND status = 'open'"
+                " AND due_at <= %s ORDER BY due_at, id",
+                (customer_id, due_by),
+            ).fetchall()
+        return [(row[0], row[1]) for row in rows]
 
     def postpaid_subscriptions(self) -> list[tuple[UUID, UUID]]:
         return self._pairs(

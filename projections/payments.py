@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import singledispatchmethod
 from typing import Any
-from uuid import uuid5
+from uuid import UUID, uuid5
 
 from psycopg import Cursor
 
 from domain.aggregates import Customer
-from domain.notifications import NOTIFIED_PURPOSES, payment_failure_mail
+from domain.notifications import NOTIFIED_PURPOSES, Mail, dunning_mail, payment_failure_mail
 from projections.pipeline import AsyncProjection, Logged
 
 
@@ -24,6 +24,7 @@ class PaymentsProjection(AsyncProjection):
         Customer.PaymentFailed.TOPIC,
         Customer.PrepaymentDebited.TOPIC,
         Customer.DebitSettled.TOPIC,
+        Customer.DunningStepTaken.TOPIC,
     )
     # The mail outbox is not emptied by a rebuild: each failure's mail is in it once, sent or not.
     tables = ("card_payments", "debits")
@@ -60,7 +61,7 @@ class PaymentsProjection(AsyncProjection):
             " WHERE payment_id = %s",
             (e.timestamp, e.decline_code, e.payment_id),
         )
-        if e.purpose in NOTIFIED_PURPOSES:
+        if e.purpose in NOTIFIED_PURPOSES and e.mailed:
             _queue_failure_mail(cursor, e)
 
     @apply_event.register
@@ -88,29 +89,59 @@ class PaymentsProjection(AsyncProjection):
             (e.settled_by, e.occurred_at, e.debit_id),
         )
 
+    @apply_event.register
+    def _(self, e: Customer.DunningStepTaken, cursor: Cursor[Any]) -> None:
+        recipient = _recipient(cursor, e)
+        if recipient is None:
+            return
+        mail = dunning_mail(
+            name=recipient[1],
+            step=e.step,
+            overdue_minor=e.overdue_minor,
+            currency=recipient[3],
+            since=e.since,
+            retried=e.retried,
+            blocked=e.blocked,
+        )
+        _queue_mail(
+            cursor, uuid5(e.originator_id, f"dunning-mail:{e.originator_version}"), e, recipient, mail
+        )
 
-def _queue_failure_mail(cursor: Cursor[Any], e: Customer.PaymentFailed) -> None:
-    """Exactly one mail per failure: written here, in the projection's own transaction."""
+
+def _recipient(cursor: Cursor[Any], e: Customer.Event) -> tuple[Any, str, str, str] | None:
+    """The customer's EMP, name, e-mail and currency."""
     cursor.execute("SELECT emp_id, name, email, currency FROM customers WHERE id = %s", (e.originator_id,))
     row = cursor.fetchone()
-    if row is None:
+    return None if row is None else (row[0], row[1], row[2], row[3].strip())
+
+
+def _queue_failure_mail(cursor: Cursor[Any], e: Customer.PaymentFailed) -> None:
+    recipient = _recipient(cursor, e)
+    if recipient is None:
         return
-    emp_id, name, email, currency = row[0], row[1], row[2], row[3].strip()
     mail = payment_failure_mail(
-        name=name,
+        name=recipient[1],
         purpose=e.purpose,
         amount_minor=e.attempted_minor,
-        currency=currency,
+        currency=recipient[3],
         failed_at=e.occurred_at,
         decline_code=e.decline_code,
     )
+    _queue_mail(cursor, uuid5(e.payment_id, "payment-failure-mail"), e, recipient, mail)
+
+
+def _queue_mail(
+    cursor: Cursor[Any], mail_id: UUID, e: Customer.Event, recipient: tuple[Any, str, str, str], mail: Mail
+) -> None:
+    """Exactly one mail per event: written here, in the projection's own transaction."""
+    emp_id, _, email, _ = recipient
     cursor.execute(
         "INSERT INTO mail_outbox (id, emp_id, customer_id, recipient, subject, body, created_at,"
         " next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         # A rebuild replays failures: the mail of each is in the outbox once, sent or not.
         " ON CONFLICT (id) DO NOTHING",
         (
-            uuid5(e.payment_id, "payment-failure-mail"),
+            mail_id,
             emp_id,
             e.originator_id,
             email,

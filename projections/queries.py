@@ -11,7 +11,8 @@ from psycopg_pool import ConnectionPool
 CUSTOMER_COLUMNS = (
     "id, emp_id, name, email, account_type, currency, external_ref, balance_minor, card_brand,"
     " card_last4, card_exp_month, card_exp_year, auto_top_up_enabled,"
-    " auto_top_up_threshold_minor, auto_top_up_amount_minor, created_at, billing_json"
+    " auto_top_up_threshold_minor, auto_top_up_amount_minor, created_at, billing_json,"
+    " dunning_json"
 )
 
 

@@ -234,6 +234,17 @@ def _credit_note_issued(e: CreditNote.Issued) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _dunning_step(e: Customer.DunningStepTaken) -> tuple[str, dict[str, Any]]:
+    return "dunning.step", {
+        "step": e.step,
+        "day": e.day,
+        "since": instant(e.since),
+        "overdue_minor": e.overdue_minor,
+        "retried": e.retried,
+        "blocked": e.blocked,
+    }
+
+
 MESSAGES: dict[type, Callable[[Any], tuple[str, dict[str, Any]] | None]] = {
     Customer.Registered: _customer_created,
     Customer.SessionCharged: _session_recorded,
@@ -252,6 +263,7 @@ MESSAGES: dict[type, Callable[[Any], tuple[str, dict[str, Any]] | None]] = {
     Invoice.Issued: _invoice_issued,
     Invoice.Paid: _invoice_paid,
     CreditNote.Issued: _credit_note_issued,
+    Customer.DunningStepTaken: _dunning_step,
 }
 
 

@@ -120,6 +120,8 @@ def change_emp(
         changes["seller"] = msgspec.to_builtins(data.seller)
     if data.invoice_delivery is not None:
         changes["invoice_delivery"] = data.invoice_delivery
+    if data.dunning is not msgspec.UNSET:
+        changes["dunning"] = None if data.dunning is None else msgspec.to_builtins(data.dunning)
     if data.auto_top_up is not None:
         changes["auto_top_up_threshold_minor"] = data.auto_top_up.threshold_minor
         changes["auto_top_up_amount_minor"] = data.auto_top_up.amount_minor

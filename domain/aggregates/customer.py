@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.dunning import HARD_DECLINES, DunningState, Overdue, Rung, dunning_since
 from domain.energy import kwh
 from domain.errors import CardRequired, InsufficientBalance, NotFound, TopUpNotApplicable, ValidationFailed
 from domain.money import check_amount
@@ -62,6 +63,9 @@ class Customer(Aggregate):
     # Details added after customers existed: one registered before has none until changed.
     billing: dict[str, Any] | None = None
     CHANGEABLE = ("name", "email", "external_ref", "billing")
+    # Since dunning: its state (None: not in dunning), and whether the card's last decline was hard.
+    dunning: DunningState | None = None
+    last_decline_hard = False
     class_version = 2  # of its snapshots
 
     @staticmethod
@@ -115,6 +119,7 @@ class Customer(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.card = PaymentCard(self.token, self.brand, self.last4, self.exp_month, self.exp_year)
+            aggregate.last_decline_hard = False
 
     class PaymentCardRemoved(Event):
         TOPIC = "chargeledger:Customer.PaymentCardRemoved"
@@ -353,11 +358,49 @@ class Customer(Aggregate):
         purpose: str
         attempted_minor: int
         decline_code: str
+        mailed: bool = True  # False: a dunning retry, whose step's mail tells of it
 
         def apply(self, aggregate: Any) -> None:
             aggregate.forget_payment(self.payment_id)
             if self.purpose == AutomaticTopUpCharge.purpose:
                 aggregate.last_auto_top_up_declined_at = self.occurred_at
+            if self.decline_code != "no_card":
+                aggregate.last_decline_hard = self.decline_code in HARD_DECLINES
+
+    class DunningStepTaken(Event):
+        """A step of the dunning ladder (domain/dunning.py): a mail, after a card retry on a
+        retry day; `overdue` lists what was overdue then."""
+
+        TOPIC = "chargeledger:Customer.DunningStepTaken"
+        step: int
+        day: int
+        since: datetime
+        overdue_minor: int
+        overdue: list[dict[str, Any]]
+        retried: bool
+        blocked: bool  # after this step
+
+        def apply(self, aggregate: Any) -> None:
+            invoices = tuple(item["id"] for item in self.overdue if item["kind"] == "invoice")
+            aggregate.dunning = DunningState(
+                self.since, self.step, self.overdue_minor, self.blocked, invoices
+            )
+
+    class CustomerBlocked(Event):
+        """Dunning's last step: charge points refuse the customer (BLOCKED) until it ends."""
+
+        TOPIC = "chargeledger:Customer.CustomerBlocked"
+        overdue_minor: int
+
+    class DunningEnded(Event):
+        """Nothing is overdue any more (or less than the minimum, or dunning is off): a block is lifted."""
+
+        TOPIC = "chargeledger:Customer.DunningEnded"
+        reason: str
+        unblocked: bool
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.dunning = None
 
     @staticmethod
     def create_id(emp_id: UUID, external_ref: str | None) -> UUID:
@@ -663,8 +706,10 @@ class Customer(Aggregate):
         when: dict[str, Any] = {"occurred_at": occurred_at, "caused_by": caused_by}
         if isinstance(charge, TopUpCharge):
             self._credit_top_up(payment_id, "manual", charge_id, amount, **when)
+            self._settle_overdue_from_balance(**when)
         elif isinstance(charge, AutomaticTopUpCharge):
             self._credit_top_up(payment_id, "automatic", charge_id, amount, **when)
+            self._settle_overdue_from_balance(**when)
         elif isinstance(charge, PurchaseCharge):
             # Seed 003: "immediate posting of debit (prepaid) transaction and credit (payment)".
             debit_id = uuid5(payment_id, "debit")
@@ -694,6 +739,7 @@ class Customer(Aggregate):
                 settled = {"debit_id": charge.debit_id, "settled_by": "card", "payment_id": payment_id}
                 self.trigger_event(self.DebitSettled, **settled, **when)
         self.trigger_event(self.CardPaymentSettled, payment_id=payment_id, charge_id=charge_id, **when)
+        self.end_dunning_if_nothing_overdue(**when)
 
     def record_payment_failure(
         self, payment_id: UUID, *, decline_code: str, occurred_at: datetime, caused_by: str
@@ -705,6 +751,7 @@ class Customer(Aggregate):
             purpose=charge.purpose,
             attempted_minor=charge.amount_minor,
             decline_code=decline_code,
+            mailed=not (isinstance(charge, DebitCharge) and charge.dunning_retry),
             occurred_at=occurred_at,
             caused_by=caused_by,
         )
@@ -830,6 +877,62 @@ class Customer(Aggregate):
             occurred_at=occurred_at,
             caused_by=caused_by,
         )
+
+    # --- dunning (domain/dunning.py) --------------------------------------------------
+
+    @property
+    def blocked(self) -> bool:
+        return self.dunning is not None and self.dunning.blocked
+
+    @property
+    def card_retryable(self) -> bool:
+        """A card is stored and its last decline was not a hard one."""
+        return self.card is not None and not self.last_decline_hard
+
+    def overdue_debits(self, as_of: datetime) -> list[Overdue]:
+        return [Overdue("debit", str(key), d.amount_minor, d.due_at) for key, d in self.due_debits(as_of)]
+
+    def take_dunning_step(
+        self, rung: Rung, overdue: list[Overdue], *, retried: bool, occurred_at: datetime, caused_by: str
+    ) -> None:
+        since = dunning_since(self.dunning, overdue)
+        total = sum(item.amount_minor for item in overdue)
+        when: dict[str, Any] = {"occurred_at": occurred_at, "caused_by": caused_by}
+        blocks = rung.block and not self.blocked
+        self.trigger_event(
+            self.DunningStepTaken,
+            step=rung.step,
+            day=rung.day,
+            since=since,
+            overdue_minor=total,
+            overdue=[{**asdict(item), "due_at": item.due_at.isoformat()} for item in overdue],
+            retried=retried,
+            blocked=blocks or self.blocked,
+            **when,
+        )
+        if blocks:
+            self.trigger_event(self.CustomerBlocked, overdue_minor=total, **when)
+
+    def end_dunning(self, *, reason: str, occurred_at: datetime, caused_by: str) -> None:
+        if self.dunning is None:
+            return
+        self.trigger_event(
+            self.DunningEnded,
+            reason=reason,
+            unblocked=self.blocked,
+            occurred_at=occurred_at,
+            caused_by=caused_by,
+        )
+
+    def end_dunning_if_nothing_overdue(self, *, occurred_at: datetime, caused_by: str) -> None:
+        """A prepaid customer's overdue debits all paid: dunning ends at once."""
+        if self.dunning is not None and self.account_type == PREPAID and not self.due_debits(occurred_at):
+            self.end_dunning(reason="paid", occurred_at=occurred_at, caused_by=caused_by)
+
+    def _settle_overdue_from_balance(self, *, occurred_at: datetime, caused_by: str) -> None:
+        """A top-up pays the overdue debits it covers right away, oldest first."""
+        for debit_id, _ in self.due_debits(occurred_at):
+            self.settle_debit_from_balance(debit_id, occurred_at=occurred_at, caused_by=caused_by)
 
     def record_sessions_invoiced(
         self,

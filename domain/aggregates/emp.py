@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.dunning import DEFAULT_DUNNING, check_dunning
 from domain.errors import InvalidPeriod, ValidationFailed
 from domain.money import check_amount, check_currency
 from domain.periods import DEFAULT_TIME_ZONE, zone_of
@@ -65,6 +66,7 @@ class Emp(Aggregate):
     # Settings added after EMPs existed: an EMP registered before has these until changed.
     seller: dict[str, Any] | None = None  # its legal details on invoices (api-contract: "seller")
     invoice_delivery = "none"  # "email": each invoice and credit note is mailed to the customer
+    dunning = DEFAULT_DUNNING  # domain/dunning.py (None: off), never changed in place
 
     CHANGEABLE = (
         "name",
@@ -76,6 +78,7 @@ class Emp(Aggregate):
         "ocpi_party_id",
         "seller",
         "invoice_delivery",
+        "dunning",
     )
 
     @staticmethod
@@ -204,6 +207,8 @@ def _check_settings(settings: dict[str, Any]) -> None:
         raise ValidationFailed("ocpi.party_id must be 3 letters or digits", field="ocpi.party_id")
     if "invoice_delivery" in settings and settings["invoice_delivery"] not in INVOICE_DELIVERIES:
         raise ValidationFailed("invoice_delivery must be email or none", field="invoice_delivery")
+    if "dunning" in settings:
+        check_dunning(settings["dunning"])
     seller = settings.get("seller")
     if seller is not None:
         check_country(seller.get("address", {}).get("country", ""), "seller.address.country")

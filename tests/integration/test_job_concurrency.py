@@ -196,8 +196,11 @@ class DiesHalfway:
     def prepaid_subscriptions_with_recurring_packages(self) -> Any:
         return self._cut(self.inner.prepaid_subscriptions_with_recurring_packages())
 
-    def customers_with_unpaid_debits(self, due_by: datetime) -> Any:
-        return self._cut(self.inner.customers_with_unpaid_debits(due_by))
+    def customers_to_dun(self, due_by: datetime) -> Any:
+        return self._cut(self.inner.customers_to_dun(due_by))
+
+    def overdue_invoices(self, customer_id: UUID, due_by: datetime) -> Any:
+        return self.inner.overdue_invoices(customer_id, due_by)
 
     def postpaid_subscriptions(self) -> Any:
         return self._cut(self.inner.postpaid_subscriptions())
