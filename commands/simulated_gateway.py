@@ -23,6 +23,8 @@ ATTACH_RULES: dict[str, str | None] = {
     "tok_mastercard_debit": None,
     "tok_amex": None,
     "tok_chargeCustomerFail": None,
+    # Attaches here, then each charge is a hard decline (dunning retries it no more).
+    "tok_chargeDeclinedExpiredCard": None,
     "tok_chargeDeclined": "card_declined",
     "tok_chargeDeclinedInsufficientFunds": "insufficient_funds",
 }
@@ -31,6 +33,7 @@ CHARGE_DECLINES: dict[str, str] = {
     "tok_chargeDeclined": "card_declined",
     "tok_chargeDeclinedInsufficientFunds": "insufficient_funds",
     "tok_chargeCustomerFail": "card_declined",
+    "tok_chargeDeclinedExpiredCard": "expired_card",
 }
 
 

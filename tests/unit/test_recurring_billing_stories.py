@@ -1,6 +1,6 @@
 """Seed 003's batch jobs for prepaid packages: Recurring Prepayment posts a debit for every
 started period, Recurring Payment pays each due debit from the balance, else by card, else
-records a failure and tries again in the next window of 3 days."""
+records a failure; dunning (tests/unit/test_dunning_stories.py) tries again on its days."""
 
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ def test_an_automatic_top_up_the_debit_asked_for_is_completed_first_and_pays_the
 
 
 @pytest.mark.parametrize(("card", "decline"), [(None, "no_card"), (FAILING_CARD, "card_declined")])
-def test_an_unpayable_debit_is_a_failure_tried_again_in_the_next_three_day_window(
+def test_an_unpayable_debit_is_a_failure_tried_again_on_dunning_s_retry_days(
     story: LedgerStory, card: PaymentCard | None, decline: str
 ) -> None:
     ann = subscribed(story, card=card)
@@ -181,29 +181,26 @@ def test_an_unpayable_debit_is_a_failure_tried_again_in_the_next_three_day_windo
     assert story.debits_settled(ann) == []
     assert story.balance(ann) == -990
 
-    for days_after_due in (0, 1, 2):  # the same window: nothing tried again, nobody mailed again
-        story.clock.set(START + timedelta(days=days_after_due, hours=12))
-        story.run_job(PAYMENT)
+    story.clock.set(START + timedelta(hours=12))  # the same day: nothing tried again
+    story.run_job(PAYMENT)
     assert len(story.failed_payments(ann)) == 1
 
-    story.clock.set(START + timedelta(days=3))
+    story.clock.set(START + timedelta(days=1))  # dunning's first retry day (1, 3, 7)
     story.run_job(PAYMENT)
-    assert story.failed_payments(ann) == [("recurring_payment", 990, decline)] * 2
+    retried = 2 if card is not None else 1  # without a card there is nothing to retry
+    assert story.failed_payments(ann) == [("recurring_payment", 990, decline)] * retried
     assert story.balance(ann) == -990
     assert story.card_charges() == ([] if card is None else [(990, False)] * 2)
 
 
-def test_a_failed_debit_is_paid_in_the_next_window_once_a_card_is_stored(story: LedgerStory) -> None:
+def test_a_failed_debit_is_paid_at_once_when_a_card_is_stored(story: LedgerStory) -> None:
     ann = subscribed(story, card=None)
     story.run_job(PREPAYMENT)
     story.run_job(PAYMENT)
-    story.do(StorePaymentCard(story.emp_id, ann, VISA, ACTOR))
-
-    story.run_job(PAYMENT)  # the same window
     assert story.debits_settled(ann) == []
 
-    story.clock.set(START + timedelta(days=3))
-    story.run_job(PAYMENT)
+    story.do(StorePaymentCard(story.emp_id, ann, VISA, ACTOR))
+
     assert story.debits_settled(ann) == ["card"]
     assert story.balance(ann) == 0
 
