@@ -133,7 +133,7 @@ def test_every_event_type_arrives_signed_as_standard_webhooks_verify(
         "top_up.succeeded", "top_up.failed", "session.recorded", "adjustment.recorded",
         "payment.succeeded", "payment.failed", "prepayment.debited", "invoice.issued",
         "prepayment.credited", "subscription.ended", "session.credited", "cdr.unmatched",
-        "credit_note.issued", "invoice.paid",
+        "credit_note.issued", "invoice.paid", "dunning.step",
     }  # fmt: skip
     received = receiver.wait_for("/all", lambda found: sent <= {r.message["type"] for r in found})
     for delivery in received:
