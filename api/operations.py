@@ -37,6 +37,7 @@ CUSTOMER_OUT = {
     "auto_top_up": {"enabled": False, "threshold_minor": 1000, "amount_minor": 3000},
     "created_at": TIME,
     "external_ref": "crm-1001",
+    "dunning": None,
 }
 WITH_CARD = {**CUSTOMER_OUT, "payment_card": CARD_OUT}
 EMP_OUT = {
@@ -47,6 +48,7 @@ EMP_OUT = {
     "vat_rate_bp": 2550,
     "time_zone": "Europe/Helsinki",
     "test_clock": None,
+    "dunning": {"retry_after_days": [1, 3, 7], "block_after_days": 14, "minimum_minor": 500},
 }
 PACKAGE_OUT = {
     "id": PACKAGE,
@@ -226,8 +228,9 @@ OPERATIONS: dict[str, Doc] = {
     ),
     "PATCH /v1/emps/{emp_id}": Doc(
         "Change an EMP",
-        "Changes the name, time zone, VAT rate or automatic top-up defaults; fields left out stay"
-        " as they are. The currency never changes.",
+        "Changes the name, time zone, VAT rate, automatic top-up defaults or the ladder of dunning"
+        " (`\"dunning\": null` turns it off; docs/payments.md); fields left out stay as they are."
+        " The currency never changes.",
         page("api-basics", "keys-and-roles"),
         {"vat_rate_bp": 2400},
         {**EMP_OUT, "vat_rate_bp": 2400},
