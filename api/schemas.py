@@ -154,7 +154,8 @@ class DunningIn(Request, frozen=True, forbid_unknown_fields=True):
     """Dunning's ladder (docs/payments.md, "Dunning"): retry days in increasing order, counted
     in local days from the due date; the day the customer is blocked; the least amount dunned."""
 
-    retry_after_days: Annotated[list[DunningDay], msgspec.Meta(max_length=30)] = msgspec.field(
+    # Each day from 1 to 365, in increasing order: checked by domain/dunning.py (422 naming it).
+    retry_after_days: Annotated[list[int], msgspec.Meta(max_length=30)] = msgspec.field(
         default_factory=lambda: [1, 3, 7]
     )
     block_after_days: DunningDay = 14

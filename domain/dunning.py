@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from domain.errors import ValidationFailed
+from domain.errors import Unprocessable, ValidationFailed
 
 DEFAULT_DUNNING: dict[str, Any] = {
     "retry_after_days": [1, 3, 7],
@@ -96,11 +96,11 @@ def check_dunning(setting: dict[str, Any] | None) -> None:
         return
     days = setting.get("retry_after_days")
     if not isinstance(days, list) or not all(isinstance(d, int) and 1 <= d <= MAX_DAYS for d in days):
-        raise ValidationFailed(
+        raise Unprocessable(
             f"dunning.retry_after_days must be days from 1 to {MAX_DAYS}", field="dunning.retry_after_days"
         )
     if days != sorted(set(days)):
-        raise ValidationFailed(
+        raise Unprocessable(
             "dunning.retry_after_days must be in increasing order, each day once",
             field="dunning.retry_after_days",
         )

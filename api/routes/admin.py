@@ -94,7 +94,7 @@ def get_emp(
     guards=[admin_only],
     sync_to_thread=True,
     tags=["administration"],
-    responses=problems(404, 413),
+    responses=problems(404, 413, 422),
 )
 def change_emp(
     emp_id: FromPath[UUID],
