@@ -229,7 +229,7 @@ OPERATIONS: dict[str, Doc] = {
     "PATCH /v1/emps/{emp_id}": Doc(
         "Change an EMP",
         "Changes the name, time zone, VAT rate, automatic top-up defaults or the ladder of dunning"
-        " (`\"dunning\": null` turns it off; docs/payments.md); fields left out stay as they are."
+        ' (`"dunning": null` turns it off; docs/payments.md); fields left out stay as they are.'
         " The currency never changes.",
         page("api-basics", "keys-and-roles"),
         {"vat_rate_bp": 2400},

@@ -17,7 +17,7 @@ from commands.billing_queries import BillingQueries
 from commands.recurring_payment import pay_debit
 from commands.unit_of_work import Services, retrying
 from domain.aggregates import Customer, Invoice
-from domain.dunning import DunningPolicy, Overdue, Rung, dunning_since, rung_due
+from domain.dunning import DunningPolicy, Overdue, Rung, day_of_dunning, dunning_since, rung_due
 
 
 def overdue_of(
@@ -60,8 +60,9 @@ def take_dunning_step(
             current.end_dunning(reason=reason, occurred_at=now, caused_by=actor)
             outcome = "ended"
         else:
+            day = day_of_dunning(dunning_since(current.dunning, now_overdue), as_of, emp.zone)
             current.take_dunning_step(
-                decision, now_overdue, retried=retried, occurred_at=now, caused_by=actor
+                decision, now_overdue, day=day, retried=retried, occurred_at=now, caused_by=actor
             )
             outcome = "blocked" if decision.block else "step"
         ledger.save(current)

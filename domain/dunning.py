@@ -62,6 +62,7 @@ class DunningState:
     overdue_minor: int
     blocked: bool
     invoices: tuple[str, ...] = ()
+    day: int = 0  # the day of dunning the last step was taken on
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class DunningPolicy:
         ]
 
     def rung_on(self, day: int) -> Rung | None:
-        """The last rung reached on that day (a missed day's step is made up once, not each)."""
+        """The last rung reached on that day (missed days' steps are made up by one, not each)."""
         reached = [rung for rung in self.ladder() if rung.day <= day]
         return reached[-1] if reached else None
 
@@ -131,9 +132,11 @@ def rung_due(
     total = sum(item.amount_minor for item in overdue)
     if policy is None or not overdue or total < policy.minimum_minor:
         return False if state is not None else None
-    since = dunning_since(state, overdue)
-    rung = policy.rung_on(day_of_dunning(since, as_of, zone))
-    if rung is None or (state is not None and rung.step <= state.step):
+    if state is None:
+        return policy.ladder()[0]  # dunning starts with its first step, whatever day it is
+    day = day_of_dunning(state.since, as_of, zone)
+    rung = policy.rung_on(day)
+    if rung is None or rung.step <= state.step or day <= state.day:  # one step a day at most
         return None
     return rung
 

@@ -382,9 +382,8 @@ class Customer(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             invoices = tuple(item["id"] for item in self.overdue if item["kind"] == "invoice")
-            aggregate.dunning = DunningState(
-                self.since, self.step, self.overdue_minor, self.blocked, invoices
-            )
+            state = DunningState(self.since, self.step, self.overdue_minor, self.blocked, invoices, self.day)
+            aggregate.dunning = state
 
     class CustomerBlocked(Event):
         """Dunning's last step: charge points refuse the customer (BLOCKED) until it ends."""
@@ -893,8 +892,16 @@ class Customer(Aggregate):
         return [Overdue("debit", str(key), d.amount_minor, d.due_at) for key, d in self.due_debits(as_of)]
 
     def take_dunning_step(
-        self, rung: Rung, overdue: list[Overdue], *, retried: bool, occurred_at: datetime, caused_by: str
+        self,
+        rung: Rung,
+        overdue: list[Overdue],
+        *,
+        day: int,
+        retried: bool,
+        occurred_at: datetime,
+        caused_by: str,
     ) -> None:
+        """`day`: the day of dunning it is taken on (a step made up late is later than its rung's)."""
         since = dunning_since(self.dunning, overdue)
         total = sum(item.amount_minor for item in overdue)
         when: dict[str, Any] = {"occurred_at": occurred_at, "caused_by": caused_by}
@@ -902,7 +909,7 @@ class Customer(Aggregate):
         self.trigger_event(
             self.DunningStepTaken,
             step=rung.step,
-            day=rung.day,
+            day=day,
             since=since,
             overdue_minor=total,
             overdue=[{**asdict(item), "due_at": item.due_at.isoformat()} for item in overdue],

@@ -195,4 +195,17 @@ def test_a_missed_night_makes_up_the_last_step_once(story: LedgerStory) -> None:
 
     story.run_job("recurring-payment")
 
-    assert steps(story, ann) == [(1, 0, False, False), (3, 3, True, False)]
+    assert steps(story, ann) == [(1, 0, False, False), (3, 5, True, False)]  # step 3, taken on day 5
+
+
+def test_dunning_that_starts_late_starts_with_its_first_step(story: LedgerStory) -> None:
+    ann = story.customer(card=FAILING_CARD)
+    story.subscribe(ann, "BASE-PRE")
+    story.clock.set(MIDNIGHT_UTC + timedelta(days=2))  # nothing ran until day 2 (local)
+    story.run_job("recurring-prepayment")
+    story.run_job("recurring-payment")
+    story.run_job("recurring-payment")  # the same day again: one step a day
+
+    assert steps(story, ann) == [(1, 2, False, False)]
+    nights(story, 5)
+    assert steps(story, ann) == [(1, 2, False, False), (3, 3, True, False)]  # day 3 is step 3's
