@@ -89,7 +89,8 @@ def test_an_unpaid_postpaid_invoice_walks_the_ladder_and_a_payment_ends_it(
     due = datetime.fromisoformat(invoice["due_at"])
     assert dunning(tenant, carl) is None and allowed(operator, carl, uid) == ("ALLOWED", "ALLOWED")
 
-    now = datetime.fromisoformat(advance(tenant, due + timedelta(days=14, hours=1))["now"])
+    day_14 = due + timedelta(days=14, hours=2)  # the jobs run at 01:30 UTC
+    now = datetime.fromisoformat(advance(tenant, day_14)["now"])
 
     state = dunning(tenant, carl)
     assert (state["step"], state["overdue_minor"], state["blocked"]) == (5, invoice["total_minor"], True)
@@ -124,7 +125,7 @@ def test_a_prepaid_customer_whose_card_declines_is_blocked_and_a_new_card_unbloc
     subscribe(tenant, ann, "BASE-PRE")  # 9.90 due today; the card declines it
 
     started = datetime.fromisoformat(tenant.emp.get(f"/v1/emps/{tenant.id}").json()["test_clock"]["now"])
-    advance(tenant, started + timedelta(days=14, hours=1))
+    advance(tenant, started + timedelta(days=16))
 
     state = dunning(tenant, ann)
     assert (state["step"], state["overdue_minor"], state["blocked"]) == (5, 990, True)
