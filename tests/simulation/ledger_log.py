@@ -113,6 +113,8 @@ class LedgerLog:
         self.settled: Counter[UUID] = Counter()
         self.failed: Counter[UUID] = Counter()
         self.failures: dict[UUID, tuple[UUID, str, int]] = {}  # payment -> (customer, purpose, amount)
+        self.unmailed_failures: set[UUID] = set()  # dunning's retries: their step's mail tells
+        self.dunning_steps: Counter[UUID] = Counter()  # customer -> steps taken (a mail each)
         self.card_credits: list[CardCredit] = []
         self.debits_posted: Counter[UUID] = Counter()
         self.debits_settled: Counter[UUID] = Counter()
@@ -178,10 +180,14 @@ class LedgerLog:
             else:
                 self.failed[e.payment_id] += 1
                 self.failures[e.payment_id] = (e.originator_id, e.purpose, e.attempted_minor)
+                if not e.mailed:
+                    self.unmailed_failures.add(e.payment_id)
                 if e.purpose == AutomaticTopUpCharge.purpose:
                     customer.automatic_top_up_declined_at = e.occurred_at
         elif isinstance(e, Customer.DebitSettled):
             self.debits_settled[e.debit_id] += 1
+        elif isinstance(e, Customer.DunningStepTaken):
+            self.dunning_steps[e.originator_id] += 1
         elif isinstance(e, Customer.SessionsInvoiced):
             for session_id in e.session_ids:
                 session = self.sessions.get((e.originator_id, session_id))

@@ -45,13 +45,16 @@ def one_mail_per_payment_failure(ev: Evidence) -> Iterator[str]:
             conn.execute("SELECT customer_id, count(*) FROM mail_outbox GROUP BY customer_id")
         )
     failures = Counter(
-        customer_id for customer_id, purpose, _ in ev.log.failures.values() if purpose in NOTIFIED_PURPOSES
+        customer_id
+        for payment_id, (customer_id, purpose, _) in ev.log.failures.items()
+        if purpose in NOTIFIED_PURPOSES and payment_id not in ev.log.unmailed_failures
     )
+    failures.update(ev.log.dunning_steps)  # each step of dunning mails the customer once
     for customer_id in set(mails) | set(failures):
         if mails.get(customer_id, 0) != failures[customer_id]:
             yield (
                 f"{ev.label(customer_id)}: {mails.get(customer_id, 0)} mails in the outbox for"
-                f" {failures[customer_id]} failed automatic top-ups and recurring payments"
+                f" {failures[customer_id]} failed automatic top-ups and recurring payments and dunning steps"
             )
 
 
