@@ -61,6 +61,8 @@ def explain(events: Iterable[Any], at: datetime | None = None, as_of: datetime |
             }
             description = f"Card payment declined ({event.decline_code})"
             lines.append(_line(event, 0, balance, str(event.payment_id), description, cause))
+        elif isinstance(event, Customer.DunningStepTaken | Customer.DunningEnded):
+            lines.append(_line(event, 0, balance, None, *_dunning(event)))
     if as_of is None:
         return Explanation(balance, lines)
     return in_business_time(lines, as_of)
@@ -140,6 +142,25 @@ def _cause(event: Any, charges: dict[str, Charge]) -> dict[str, Any]:
     if isinstance(event, Customer.AdjustmentRecorded):
         return {"reason": event.reason, "recorded_by": event.caused_by}
     return {}
+
+
+def _dunning(event: Customer.DunningStepTaken | Customer.DunningEnded) -> tuple[str, dict[str, Any]]:
+    """Dunning's steps and end (domain/dunning.py): the balance does not move."""
+    if isinstance(event, Customer.DunningEnded):
+        unblocked = ", unblocked" if event.unblocked else ""
+        return f"Dunning ended ({event.reason}){unblocked}", {
+            "reason": event.reason,
+            "unblocked": event.unblocked,
+        }
+    done = ", card retried" if event.retried else ""
+    blocked = ", blocked" if event.blocked else ""
+    cause = {
+        "step": event.step,
+        "day": event.day,
+        "overdue_minor": event.overdue_minor,
+        "blocked": event.blocked,
+    }
+    return f"Dunning step {event.step} on day {event.day}{done}{blocked}", cause
 
 
 def _rule(charge: Charge | None) -> dict[str, Any]:

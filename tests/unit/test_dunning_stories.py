@@ -14,6 +14,7 @@ from commands.messages import ChangeEmp, RegisterEmp, StorePaymentCard
 from commands.simulated_gateway import InMemoryGateway
 from domain.aggregates import Customer, PaymentCard
 from domain.authorization import authorization
+from domain.explanation import explain
 from tests.unit.ledger_story import ACTOR, FAILING_CARD, START, VISA, LedgerStory
 
 EXPIRED_CARD = PaymentCard("tok_chargeDeclinedExpiredCard", "visa", "0069", 12, 2030)
@@ -156,6 +157,9 @@ def test_a_top_up_pays_what_is_overdue_and_lifts_the_block_at_once(
     assert customer(story, ann).dunning is None
     assert authorization(customer(story, ann)) == "ALLOWED"
     assert story.balance(ann) == 2000 - 990
+    lines = [line.description for line in explain(story.history(ann)).lines if line.delta_minor == 0]
+    assert lines[-3:] == ["Dunning step 4 on day 7, card retried", "Dunning step 5 on day 14, blocked",
+                          "Dunning ended (paid), unblocked"]  # fmt: skip
 
 
 def test_a_new_card_pays_what_is_overdue_right_away(
