@@ -20,8 +20,8 @@ WHAT_TO_DO = {
         " not try the card again for 24 hours."
     ),
     "recurring_payment": (
-        "Please check your payment card or add balance in the customer portal. We will try again"
-        " on the next payment day."
+        "Please check your payment card or add balance in the customer portal. We will remind you"
+        " and try again in the coming days."
     ),
 }
 REASONS = {
