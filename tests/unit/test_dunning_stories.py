@@ -84,8 +84,11 @@ def test_the_ladder_runs_on_the_emp_s_local_days_and_blocks_on_day_14(story: Led
     ann = overdue_customer(story)
     assert steps(story, ann) == [(1, 0, False, False)]  # the due date: a mail
 
-    nights(story, 17)  # 1 March 22:30 UTC is 2 March in Helsinki: day 0, nothing again
+    nights(story, 15)  # 1 March 22:30 UTC is 2 March in Helsinki: day 0, nothing again
+    story.clock.set(MIDNIGHT_UTC + timedelta(days=13) + LATE_EVENING)  # 16 March in Helsinki: day 14
+    run = story.run_job("recurring-payment")  # its results list dunning's steps
 
+    assert run.details == {"declined": 0, "dunning_steps": 0, "blocked": 1, "dunning_ended": 0}
     assert steps(story, ann) == [
         (1, 0, False, False),
         (2, 1, True, False),
@@ -186,7 +189,8 @@ def test_no_step_is_taken_twice(story: LedgerStory) -> None:
     charges = story.card_charges()
 
     for _ in range(3):  # the same day's run again, and again
-        story.run_job("recurring-payment")
+        run = story.run_job("recurring-payment")
+        assert run.details == {"declined": 0, "dunning_steps": 0, "blocked": 0, "dunning_ended": 0}
 
     assert story.history(ann) == before
     assert story.card_charges() == charges
