@@ -54,15 +54,29 @@ def authenticate(pool: ConnectionPool, token: str, admin_token: str) -> Principa
         key_id = UUID(hex=token[len(PREFIX) : len(PREFIX) + 32])
     except ValueError:
         return None
-    secret = token[len(PREFIX) + 32 :]
+    found = _active_key(pool, key_id)
+    if found is None or not hmac.compare_digest(found[1], _digest(token[len(PREFIX) + 32 :])):
+        return None
+    return found[0]
+
+
+def key_principal(pool: ConnectionPool, key_id: UUID) -> Principal | None:
+    """Who a key not revoked is, by its id: for a sign-in that holds the key's id, not the key
+    (the support page's sessions), checked the way every API request checks its key."""
+    found = _active_key(pool, key_id)
+    return None if found is None else found[0]
+
+
+def _active_key(pool: ConnectionPool, key_id: UUID) -> tuple[Principal, bytes] | None:
+    """A key not revoked: who it is, and the SHA-256 of its secret."""
     with pool.connection() as conn:
         row = conn.execute(
             "SELECT emp_id, role, secret_sha256 FROM api_keys WHERE id = %s AND revoked_at IS NULL",
             (key_id,),
         ).fetchone()
-    if row is None or not hmac.compare_digest(bytes(row[2]), _digest(secret)):
+    if row is None:
         return None
-    return Principal(role=row[1], emp_id=row[0], key_id=key_id)
+    return Principal(role=row[1], emp_id=row[0], key_id=key_id), bytes(row[2])
 
 
 class VerifiedKeys:
