@@ -11,7 +11,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from api.context import ApiContext
 from api.keys import Principal, authenticate
-from api.problems import forbidden, rate_limited, unauthorized
+from api.problems import forbidden, unauthorized
 
 # /support signs in with a cookie of its own (api/routes/support.py); /ocpi/ with OCPI's
 # credentials tokens (api/ocpi/envelope.py).
@@ -28,12 +28,7 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
             raise unauthorized("send an API key as 'Authorization: Bearer <key>'")
         ctx: ApiContext = connection.app.state.ctx
         address = connection.client.host if connection.client else "unknown"
-        retry_after = ctx.auth_failures.retry_after(address)
-        if retry_after:
-            raise rate_limited(
-                f"too many requests from {address} with keys that are not valid; retry after {retry_after} s",
-                retry_after,
-            )
+        ctx.auth_failures.refuse_if_limited(address, "requests")
         token = token.strip()
         principal = ctx.verified_keys.get(token)
         if principal is None:

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from api.context import ApiContext
 from api.keys import authenticate
-from api.problems import forbidden, rate_limited
+from api.problems import forbidden
 from api.support_adjustments import AdjustmentForm, record_from_form
 from api.support_customer import customer_view
 from api.support_sessions import (
@@ -69,12 +69,7 @@ def search_page(
 async def login(request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]) -> Response[Any]:
     """A key of an EMP opens a session; wrong keys count against the address, as on the API."""
     address = request.client.host if request.client else "unknown"
-    retry_after = ctx.auth_failures.retry_after(address)
-    if retry_after:
-        raise rate_limited(
-            f"too many sign-ins from {address} with keys that are not valid; retry after {retry_after} s",
-            retry_after,
-        )
+    ctx.auth_failures.refuse_if_limited(address, "sign-ins")
     form = await request.form()
     key = str(form.get("key", "")).strip()
     principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, key, ctx.admin_token) if key else None

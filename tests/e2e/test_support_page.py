@@ -55,6 +55,7 @@ def test_support_finds_a_customer_and_explains_the_balance(
         page.click("#sign-in")
         page.fill("#q", "Disputing Driver")
         page.click("#search")
+        screenshot(page, "search")
         page.click(f"text={name}")
 
         assert page.inner_text("h1") == name
