@@ -40,6 +40,15 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A page in a browser context of its own: no cookie of another test."""
+    context = browser.new_context()
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
 def screenshot(page: Any, name: str) -> Path:
     """A full-page PNG of what the browser shows, to look at (PYTEST_SCREENSHOTS, else /tmp)."""
     path = Path(os.environ.get("PYTEST_SCREENSHOTS", "/tmp")) / f"chargeledger-support-{name}.png"

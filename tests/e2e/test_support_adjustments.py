@@ -5,7 +5,6 @@ security token, and is not there for an auditor."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,14 +12,6 @@ import pytest
 from tests.conftest import ServedApp, Tenant
 from tests.e2e.conftest import screenshot
 from tests.e2e.ledger_story import CARD, customer, top_up
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    opened = context.new_page()
-    yield opened
-    context.close()
 
 
 def open_customer(page: Any, served: ServedApp, key: str, customer_id: str) -> None:

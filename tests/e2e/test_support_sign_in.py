@@ -18,14 +18,6 @@ from tests.e2e.conftest import screenshot
 from tests.e2e.ledger_story import customer
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()  # a browser of its own: no cookie of another test
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
 def sign_in(page: Any, base_url: str, key: str) -> None:
     page.goto(f"{base_url}/support")
     page.fill("#key", key)
