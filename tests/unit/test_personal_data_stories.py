@@ -35,7 +35,11 @@ def test_personal_fields_are_stored_sealed_and_read_back_in_clear(story: LedgerS
     raw = stored_bytes(story, ann)
     assert b"Ann Driver" not in raw and b"ann@example.com" not in raw and b"4242" not in raw
     customer = story.services.ledger.repository.get(ann)
-    assert (customer.name, customer.email, customer.card.last4) == ("Ann Driver", "ann.new@example.com", "4242")
+    assert (customer.name, customer.email, customer.card.last4) == (
+        "Ann Driver",
+        "ann.new@example.com",
+        "4242",
+    )
 
 
 def test_erasure_leaves_the_history_and_balance_but_no_personal_data(story: LedgerStory) -> None:
