@@ -4,6 +4,7 @@ stored rows while every hash chain still verifies; a rebuild brings nothing back
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -116,3 +117,23 @@ def test_a_rewritten_event_changed_afterwards_is_found(system: System) -> None:
     report = verify(system.database_url, key=system.chain_key)
 
     assert [(p.kind, p.version) for p in report.problems] == [("event-altered", 1)]
+
+
+def test_with_a_master_key_data_keys_are_stored_wrapped(
+    fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHARGELEDGER_PERSONAL_DATA_KEY", base64.b64encode(b"m" * 32).decode())
+    built = build_system(fresh_database_url, pool_size=2)
+    try:
+        emp = handle(RegisterEmp("EMP", "EUR", 1000, 3000, ACTOR), built.services).id
+        ann = RegisterCustomer(emp, "Ann Wrapped", "ann@example.com", "prepaid", None, ACTOR)
+        customer = handle(ann, built.services).id
+        with psycopg.connect(fresh_database_url) as conn:
+            row = conn.execute("SELECT data_key FROM personal_data_keys WHERE subject_id = %s", (customer,))
+            stored_key = bytes(row.fetchone()[0])  # type: ignore[index]
+        built.ledger.cache.evict(customer)
+        built.ledger.mapper.keys.forget(customer)  # read the key back from the table
+        assert stored_key[:1] == b"\x01" and len(stored_key) > 33
+        assert built.ledger.get_customer(customer, emp).name == "Ann Wrapped"
+    finally:
+        built.close()
