@@ -45,6 +45,7 @@ from api.routes import (
     invoices,
     jobs,
     ocpi_admin,
+    personal_data,
     registrations,
     sessions,
     subscriptions,
@@ -154,6 +155,7 @@ def create_app(
                     *jobs.ROUTES,
                     *webhooks.ROUTES,
                     *ocpi_admin.ROUTES,
+                    *personal_data.ROUTES,
                 ],
             ),
             # OCPI's own surface: its token auth, envelopes, and JSON numbers read as decimals.

@@ -298,6 +298,16 @@ OPERATIONS: dict[str, Doc] = {
         None,
         CUSTOMER_OUT,
     ),
+    "DELETE /v1/customers/{customer_id}/personal-data": Doc(
+        "Erase the customer's personal data",
+        "Name, e-mail, billing details and card details go from every read model (the customer,"
+        " its invoices' and credit notes' buyer, its mail) and become unreadable in the stored"
+        " events: the customer's key is destroyed. Balances, amounts, histories and the hash"
+        " chains stay; the history shows PersonalDataErased. A repeat answers 204 again.",
+        page("personal-data", "erase-a-customers-personal-data"),
+        None,
+        None,
+    ),
     "PUT /v1/customers/{customer_id}/auto-top-up": Doc(
         "Give or withdraw automatic top-up consent",
         "With consent, a debit that leaves the balance below the threshold charges the card the"

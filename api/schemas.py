@@ -268,8 +268,8 @@ class AutoTopUpOut(msgspec.Struct, frozen=True):
 
 class CustomerOut(msgspec.Struct, frozen=True):
     id: str
-    name: str
-    email: str
+    name: str | None  # None once the customer's personal data is erased
+    email: str | None
     account_type: str
     currency: str
     balance_minor: int

@@ -14,12 +14,14 @@ from psycopg_pool import ConnectionPool
 
 from chargeledger.database import ConnectionParams
 from commands.application import Ledger
+from commands.data_keys import PostgresDataKeys, master_key
 from commands.event_chain import HashChainedRecorder
 from commands.fail_fast import FailFastAggregateRecorder
 from commands.jobs import JobRun, mark_interrupted_runs, run_job
 from commands.mail import MailWorker, SmtpMailer
 from commands.payment_worker import PendingPaymentWorker
 from commands.ports import Clock, PaymentGateway, SystemClock
+from commands.resealing import PostgresErasure
 from commands.simulated_gateway import SimulatedGateway
 from commands.unit_of_work import Services
 from commands.webhook_delivery import WebhookDeliveryWorker
@@ -262,6 +264,12 @@ def build_system(
         # recorder with shorter retries, so the instance can take the subclass as it is.
         ledger.snapshots.recorder.__class__ = FailFastAggregateRecorder
     recorder.chain_key = hmac_key.encode() if hmac_key else None
+    keys = PostgresDataKeys(recorder.datastore.get_connection, master_key())
+    snapshots = ledger.snapshots.recorder if ledger.snapshots is not None else None
+    snapshots_table = getattr(snapshots, "events_table_name", None)
+    ledger.use_data_keys(
+        keys, PostgresErasure(keys, recorder.events_table_name, snapshots_table, recorder.chain_key)
+    )
     pool = ConnectionPool(
         database_url,
         min_size=1,

@@ -18,6 +18,7 @@ from commands import (
     top_ups,
 )
 from commands.card_payments import complete_card_payment
+from commands.erasure import erase_personal_data
 from commands.unit_of_work import Outcome, Services
 
 HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
@@ -49,6 +50,7 @@ HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
     messages.ChangeCustomer: invoicing.change_customer,
     messages.RecordInvoicePayment: invoicing.record_invoice_payment,
     messages.IssueCreditNote: invoicing.issue_credit_note,
+    messages.ErasePersonalData: erase_personal_data,
 }
 
 

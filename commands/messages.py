@@ -300,3 +300,10 @@ class IssueCreditNote:
     lines: list[dict[str, int]] | None  # {"line": position, "amount_minor"}
     actor: str
     full: bool = False  # instead of lines: all that is left uncredited
+
+
+@dataclass(frozen=True)
+class ErasePersonalData:
+    emp_id: UUID
+    customer_id: UUID
+    actor: str

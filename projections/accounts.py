@@ -434,6 +434,13 @@ def _details_changed(e: Customer.DetailsChanged, batch: AccountsBatch) -> None:
     _customer_changed(e, batch, **values)
 
 
+def _personal_data_erased(e: Customer.PersonalDataErased, batch: AccountsBatch) -> None:
+    _customer_changed(e, batch, name=None, email=None, billing_json=None, **dict.fromkeys(CARD_DETAILS))
+
+
+CARD_DETAILS = ("card_brand", "card_last4", "card_exp_month", "card_exp_year")
+
+
 def _other_customer_event(e: Customer.Event, batch: AccountsBatch) -> None:
     _customer_changed(e, batch)
 
@@ -459,5 +466,6 @@ HANDLERS: dict[type, Handler] = {
     Customer.BalanceMoved: _balance_moved,
     Customer.SessionsInvoiced: _sessions_invoiced,
     Customer.DetailsChanged: _details_changed,
+    Customer.PersonalDataErased: _personal_data_erased,
     Customer.Event: _other_customer_event,
 }

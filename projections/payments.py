@@ -24,6 +24,7 @@ class PaymentsProjection(AsyncProjection):
         Customer.PaymentFailed.TOPIC,
         Customer.PrepaymentDebited.TOPIC,
         Customer.DebitSettled.TOPIC,
+        Customer.PersonalDataErased.TOPIC,
     )
     # The mail outbox is not emptied by a rebuild: each failure's mail is in it once, sent or not.
     tables = ("card_payments", "debits")
@@ -88,13 +89,23 @@ class PaymentsProjection(AsyncProjection):
             (e.settled_by, e.occurred_at, e.debit_id),
         )
 
+    @apply_event.register
+    def _(self, e: Customer.PersonalDataErased, cursor: Cursor[Any]) -> None:
+        # The mail outbox keeps what was sent and when, without recipient or body; a mail not
+        # sent yet never is.
+        cursor.execute(
+            "UPDATE mail_outbox SET recipient = NULL, body = '',"
+            " status = CASE WHEN status = 'pending' THEN 'erased' ELSE status END WHERE customer_id = %s",
+            (e.originator_id,),
+        )
+
 
 def _queue_failure_mail(cursor: Cursor[Any], e: Customer.PaymentFailed) -> None:
     """Exactly one mail per failure: written here, in the projection's own transaction."""
     cursor.execute("SELECT emp_id, name, email, currency FROM customers WHERE id = %s", (e.originator_id,))
     row = cursor.fetchone()
-    if row is None:
-        return
+    if row is None or row[2] is None:
+        return  # an erased customer has no address
     emp_id, name, email, currency = row[0], row[1], row[2], row[3].strip()
     mail = payment_failure_mail(
         name=name,

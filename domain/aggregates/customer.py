@@ -61,6 +61,7 @@ class Customer(Aggregate):
     TOPIC = "chargeledger:Customer"
     # Details added after customers existed: one registered before has none until changed.
     billing: dict[str, Any] | None = None
+    personal_data_erased = False
     CHANGEABLE = ("name", "email", "external_ref", "billing")
     class_version = 2  # of its snapshots
 
@@ -94,6 +95,7 @@ class Customer(Aggregate):
 
     class Registered(Aggregate.Created):
         TOPIC = "chargeledger:Customer.Registered"
+        PERSONAL = ("name", "email")  # sealed with the customer's key (commands/personal_data.py)
         emp_id: UUID
         name: str
         email: str
@@ -107,6 +109,7 @@ class Customer(Aggregate):
 
     class PaymentCardStored(Event):
         TOPIC = "chargeledger:Customer.PaymentCardStored"
+        PERSONAL = ("brand", "last4", "exp_month", "exp_year")
         token: str
         brand: str
         last4: str
@@ -183,6 +186,7 @@ class Customer(Aggregate):
         history keeps the old values, an issued invoice the ones it was issued with)."""
 
         TOPIC = "chargeledger:Customer.DetailsChanged"
+        PERSONAL = ("changes.name", "changes.email", "changes.billing")
         changes: dict[str, Any]
 
         def apply(self, aggregate: Any) -> None:
@@ -359,6 +363,19 @@ class Customer(Aggregate):
             if self.purpose == AutomaticTopUpCharge.purpose:
                 aggregate.last_auto_top_up_declined_at = self.occurred_at
 
+    class PersonalDataErased(Event):
+        """The customer's personal data was erased: its key is destroyed, so the personal fields
+        of its events read as None from now on (this event carries none)."""
+
+        TOPIC = "chargeledger:Customer.PersonalDataErased"
+        ERASES_KEY = True  # a process that reads it forgets the key it may hold
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.personal_data_erased = True
+            aggregate.name = aggregate.email = aggregate.billing = None
+            if aggregate.card is not None:
+                aggregate.card = PaymentCard(aggregate.card.token, None, None, None, None)  # type: ignore[arg-type]
+
     @staticmethod
     def create_id(emp_id: UUID, external_ref: str | None) -> UUID:
         # A customer with an external reference gets a deterministic id: a repeat collides.
@@ -415,11 +432,21 @@ class Customer(Aggregate):
         unknown = set(changes) - set(self.CHANGEABLE)
         if unknown:
             raise ValueError(f"not changeable: {sorted(unknown)}")
+        erased = [name for name in changes if self.personal_data_erased and name != "external_ref"]
+        if erased:
+            raise ValidationFailed(
+                f"{erased[0]} cannot be set: this customer's personal data was erased", field=erased[0]
+            )
         changed = {name: value for name, value in changes.items() if getattr(self, name, None) != value}
         if changed:
             self.trigger_event(
                 self.DetailsChanged, changes=changed, occurred_at=occurred_at, caused_by=caused_by
             )
+
+    def erase_personal_data(self, *, occurred_at: datetime, caused_by: str) -> None:
+        """Once: a repeated erasure records nothing more."""
+        if not self.personal_data_erased:
+            self.trigger_event(self.PersonalDataErased, occurred_at=occurred_at, caused_by=caused_by)
 
     def credit_invoice(
         self,

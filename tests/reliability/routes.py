@@ -351,6 +351,7 @@ ROUTES = [
         foreign=True,
     ),
     Route("DELETE", "/v1/customers/{customer_id}/payment-card", EMP, 200, _card_holder, foreign=True),
+    Route("DELETE", "/v1/customers/{customer_id}/personal-data", EMP, 204, _card_holder, foreign=True),
     Route(
         "PUT",
         "/v1/customers/{customer_id}/auto-top-up",
