@@ -57,6 +57,8 @@ class PaymentCompleted(Outcome):
 
     approved: bool | None = None
     charge_id: str | None = None
+    # Charged, the outcome still to come from the gateway (a webhook).
+    processing: bool = False
 
 
 @dataclass
