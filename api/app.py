@@ -47,6 +47,7 @@ from api.routes import (
     ocpi_admin,
     registrations,
     sessions,
+    stripe,
     subscriptions,
     support,
     webhooks,
@@ -154,11 +155,13 @@ def create_app(
                     *jobs.ROUTES,
                     *webhooks.ROUTES,
                     *ocpi_admin.ROUTES,
+                    *stripe.ROUTES,
                 ],
             ),
             # OCPI's own surface: its token auth, envelopes, and JSON numbers read as decimals.
             Router(path="/", route_handlers=ocpi.ROUTES, request_class=DecimalJsonRequest),
             Router(path="/", route_handlers=health.ROUTES),
+            Router(path="/", route_handlers=stripe.WEBHOOK_ROUTES),
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False, use_cache=True)},
         middleware=[

@@ -14,10 +14,11 @@ from commands.messages import (
     RegisterEmp,
     RemovePaymentCard,
     SetAutoTopUp,
+    StartCardSetup,
     StorePaymentCard,
 )
 from commands.ports import PayingCustomer
-from commands.unit_of_work import Outcome, Services, retrying
+from commands.unit_of_work import CardSetupStarted, Outcome, Services, retrying
 from domain.aggregates import AccountType, Customer, Emp, PaymentCard
 from domain.cards import check_not_expired
 from domain.errors import Duplicate, PaymentDeclined, ValidationFailed
@@ -124,6 +125,18 @@ def store_payment_card(cmd: StorePaymentCard, services: Services) -> Outcome:
         return Outcome(customer.id, position_of(ledger.save(customer)), created=False)
 
     return retrying(attempt)
+
+
+def start_card_setup(cmd: StartCardSetup, services: Services) -> CardSetupStarted:
+    paying = paying_customer(services.ledger.get_customer(cmd.customer_id, cmd.emp_id))
+    setup = services.gateway.start_card_setup(customer=paying)
+    return CardSetupStarted(
+        cmd.customer_id,
+        None,
+        created=True,
+        setup_intent_id=setup.setup_intent_id,
+        client_secret=setup.client_secret,
+    )
 
 
 def paying_customer(customer: Customer) -> PayingCustomer:

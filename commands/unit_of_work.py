@@ -61,6 +61,14 @@ class PaymentCompleted(Outcome):
     processing: bool = False
 
 
+@dataclass(frozen=True)
+class CardSetupStarted(Outcome):
+    """What the EMP's front end confirms the card with (Stripe.js)."""
+
+    setup_intent_id: str = ""
+    client_secret: str = ""
+
+
 @dataclass
 class Services:
     """`clock` is the real clock (recording times, workers); an EMP's business "now" is
