@@ -13,6 +13,9 @@ PSP_EVENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://chargeledger.dev/psp-events"
 class PspEvent(Aggregate):
     TOPIC = "chargeledger:PspEvent"
 
+    class Event(Aggregate.Event):
+        TOPIC = "chargeledger:PspEvent.Event"
+
     class Received(Aggregate.Created):
         TOPIC = "chargeledger:PspEvent.Received"
         provider: str  # "stripe"
