@@ -22,6 +22,7 @@ CUSTOMER_ID = "chargeledger_customer_id"
 EMP_ID = "chargeledger_emp_id"
 # An off-session PaymentIntent that wants the cardholder: the customer must confirm it.
 AUTHENTICATION_REQUIRED = "authentication_required"
+GENERIC_DECLINE = "generic_decline"
 
 
 class StripeGateway:
@@ -165,9 +166,13 @@ def details_of(method: Any) -> CardDetails:
 
 
 def decline_of(error: stripe.CardError) -> str:
-    """Stripe's decline code (insufficient_funds, expired_card, ...), else its error code."""
+    """Stripe's decline code (insufficient_funds, expired_card, ...), else its error code
+    (card_declined for a decline without a reason: generic_decline)."""
     detail = error.error
-    return (detail.decline_code if detail else None) or error.code or "card_declined"
+    decline = detail.decline_code if detail else None
+    if decline and decline != GENERIC_DECLINE:
+        return decline
+    return error.code or "card_declined"
 
 
 def result_of(intent_id: str, status: str, last_error: Any) -> ChargeResult:
@@ -178,8 +183,9 @@ def result_of(intent_id: str, status: str, last_error: Any) -> ChargeResult:
         return ChargeResult(approved=False, charge_id=intent_id, processing=True)
     if status == "requires_action":
         return ChargeResult(approved=False, charge_id=intent_id, decline_code=AUTHENTICATION_REQUIRED)
-    code = getattr(last_error, "decline_code", None) or getattr(last_error, "code", None)
-    if isinstance(last_error, dict):  # an event's object: plain JSON
-        code = last_error.get("decline_code") or last_error.get("code")
-    code = code or "card_declined"
+    error = last_error if isinstance(last_error, dict) else {}  # an event's object: plain JSON
+    decline = error.get("decline_code") or getattr(last_error, "decline_code", None)
+    if decline == GENERIC_DECLINE:
+        decline = None
+    code = decline or error.get("code") or getattr(last_error, "code", None) or "card_declined"
     return ChargeResult(approved=False, charge_id=intent_id, decline_code=code)

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.errors import ValidationFailed
+from domain.errors import Unprocessable
 
 
 def check_not_expired(exp_month: int, exp_year: int, now: datetime) -> None:
     """Refuse a card whose expiry month has passed, naming the field that makes it so."""
     if exp_year < now.year:
-        raise ValidationFailed(
+        raise Unprocessable(
             f"the card expired in {exp_month:02d}/{exp_year}; exp_year/exp_month must not be in the past",
             field="exp_year",
         )
     if exp_year == now.year and exp_month < now.month:
-        raise ValidationFailed(
+        raise Unprocessable(
             f"the card expired in {exp_month:02d}/{exp_year}; exp_month must not be in the past",
             field="exp_month",
         )
