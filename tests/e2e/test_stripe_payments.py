@@ -1,0 +1,214 @@
+"""Card payments through Stripe, over real HTTP: the ledger served with
+CHARGELEDGER_PAYMENT_GATEWAY=stripe against the fake Stripe (tests/fake_stripe.py, driven by the
+official SDK), which sends its signed webhooks to the ledger late, twice and out of order."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+from tests.conftest import ServedApp, Tenant, make_tenant
+from tests.e2e.ledger_story import balance, problem_code, session, wait_for_balance, wait_until_mail_sent
+from tests.fake_stripe import SECRET_KEY, FakeStripe
+from tests.smtp import SmtpServer
+
+
+@pytest.fixture
+def shop(stripe_served: ServedApp) -> Iterator[Tenant]:
+    """An EMP of the ledger that takes its card payments through (the fake) Stripe."""
+    with stripe_served.client(stripe_served.admin_token) as admin:
+        made = make_tenant(stripe_served, admin)
+    yield made
+    made.close()
+
+
+def register(shop: Tenant, token: str | None = None, *, auto_top_up: bool = False) -> dict[str, Any]:
+    email = f"ann-{uuid.uuid4().hex[:8]}@example.com"
+    body: dict[str, Any] = {"name": "Ann Driver", "email": email, "account_type": "prepaid"}
+    if token is not None:
+        body |= {"card": {"token": token}, "auto_top_up": auto_top_up}
+    response = shop.emp.post("/v1/registrations", json=body)
+    assert response.status_code == 201, response.text
+    customer: dict[str, Any] = response.json()["customer"]
+    return customer
+
+
+def card_of(shop: Tenant, customer_id: str) -> dict[str, Any] | None:
+    card: dict[str, Any] | None = shop.emp.get(f"/v1/customers/{customer_id}").json()["payment_card"]
+    return card
+
+
+def intents_of(fake: FakeStripe, customer_id: str) -> list[dict[str, Any]]:
+    return [i for i in fake.payment_intents() if i["metadata"].get("chargeledger_customer_id") == customer_id]
+
+
+def delivered(fake: FakeStripe, event: dict[str, Any]) -> str:
+    response = fake.send(event)
+    assert response.status_code == 200, response.text
+    outcome: str = response.json()["outcome"]
+    return outcome
+
+
+def eventually(check: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.05)
+    return value
+
+
+def test_a_card_set_up_by_the_front_end_is_stored_when_stripe_reports_it(
+    shop: Tenant, fake_stripe: FakeStripe
+) -> None:
+    ann = register(shop)
+    setup = shop.emp.post(f"/v1/customers/{ann['id']}/card-setup")
+    assert setup.status_code == 201, setup.text
+    assert setup.json()["client_secret"].startswith(setup.json()["setup_intent_id"])
+    assert card_of(shop, ann["id"]) is None
+
+    event = fake_stripe.confirm_setup(setup.json()["setup_intent_id"], "pm_card_mastercard")
+
+    assert delivered(fake_stripe, event) == "recorded"
+    assert card_of(shop, ann["id"]) == {
+        "brand": "mastercard",
+        "last4": "4444",
+        "exp_month": 12,
+        "exp_year": 2034,
+    }
+    assert delivered(fake_stripe, event) == "repeat"
+
+
+def test_a_payment_method_attached_directly_gets_its_details_from_stripe(
+    shop: Tenant, fake_stripe: FakeStripe
+) -> None:
+    ann = register(shop)
+
+    stored = shop.emp.put(f"/v1/customers/{ann['id']}/payment-card", json={"token": "pm_card_visa"})
+
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["payment_card"] == {
+        "brand": "visa",
+        "last4": "4242",
+        "exp_month": 12,
+        "exp_year": 2034,
+    }
+    declined = shop.emp.put(
+        f"/v1/customers/{ann['id']}/payment-card", json={"token": "pm_card_chargeDeclined"}
+    )
+    assert declined.status_code == 402
+    assert card_of(shop, ann["id"]) == stored.json()["payment_card"]
+
+
+def test_a_late_setup_does_not_replace_a_newer_card(shop: Tenant, fake_stripe: FakeStripe) -> None:
+    ann = register(shop)
+    older = shop.emp.post(f"/v1/customers/{ann['id']}/card-setup").json()["setup_intent_id"]
+    shop.emp.put(f"/v1/customers/{ann['id']}/payment-card", json={"token": "pm_card_mastercard"})
+
+    late = fake_stripe.confirm_setup(older, "pm_card_visa")
+
+    assert delivered(fake_stripe, late) != "recorded"
+    assert card_of(shop, ann["id"])["last4"] == "4444"  # type: ignore[index]
+
+
+def test_an_expired_card_is_refused_naming_its_expiry(shop: Tenant, fake_stripe: FakeStripe) -> None:
+    client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": fake_stripe.url})
+    expired = client.v1.payment_methods.create(
+        {"type": "card", "card": {"number": "4242424242424242", "exp_month": 3, "exp_year": 2020}}
+    )
+    ann = register(shop)
+
+    refused = shop.emp.put(f"/v1/customers/{ann['id']}/payment-card", json={"token": expired.id})
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "exp_year"
+    assert card_of(shop, ann["id"]) is None
+
+
+def test_a_bad_or_old_signature_is_refused_and_records_nothing(shop: Tenant, fake_stripe: FakeStripe) -> None:
+    ann = register(shop)
+    setup = shop.emp.post(f"/v1/customers/{ann['id']}/card-setup").json()
+    event = fake_stripe.confirm_setup(setup["setup_intent_id"])
+
+    forged = fake_stripe.send(event, secret="whsec_not_the_endpoints")
+    stale = fake_stripe.send(event, timestamp=int(time.time()) - 301)
+    unsigned = httpx.post(fake_stripe.webhook_url or "", json=event)
+
+    for refused in (forged, stale, unsigned):
+        assert refused.status_code == 400, refused.text
+        assert problem_code(refused) == "validation-error"
+        assert refused.json()["errors"][0]["field"] == "Stripe-Signature"
+    assert card_of(shop, ann["id"]) is None
+    assert delivered(fake_stripe, event) == "recorded"
+
+
+def test_automatic_top_ups_are_paid_by_one_payment_intent_each(shop: Tenant, fake_stripe: FakeStripe) -> None:
+    ann = register(shop, "pm_card_visa", auto_top_up=True)
+
+    session(shop, ann["id"], 400)
+
+    wait_for_balance(shop, ann["id"], 2600, timeout=10)
+    [intent] = intents_of(fake_stripe, ann["id"])
+    assert (intent["amount"], intent["currency"], intent["status"]) == (3000, "eur", "succeeded")
+    assert intent["customer"] in fake_stripe.customers
+    assert (
+        intent["payment_method"]
+        == shop.served.system.ledger.get_customer(uuid.UUID(ann["id"]), uuid.UUID(shop.id)).card.token
+    )  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        ("pm_card_chargeCustomerFail", "your card was declined"),
+        ("pm_card_authenticationRequired", "confirm the payment there"),
+    ],
+)
+def test_a_declined_top_up_is_mailed(
+    shop: Tenant, fake_stripe: FakeStripe, smtp: SmtpServer, token: str, says: str
+) -> None:
+    ann = register(shop, token, auto_top_up=True)
+
+    session(shop, ann["id"], 400)
+
+    [mail] = smtp.inbox.wait_for(ann["email"], timeout=10)
+    assert says in mail.get_content()
+    wait_until_mail_sent(shop, ann["id"])
+    assert balance(shop, ann["id"]) == -400
+    [intent] = intents_of(fake_stripe, ann["id"])
+    assert intent["status"] in ("requires_payment_method", "requires_action")
+
+
+def test_a_processing_charge_is_completed_once_by_its_webhook_whatever_comes_after(
+    shop: Tenant, fake_stripe: FakeStripe
+) -> None:
+    ann = register(shop, "pm_card_visa", auto_top_up=True)
+    fake_stripe.processing = True
+    try:
+        session(shop, ann["id"], 400)
+        [intent] = eventually(lambda: intents_of(fake_stripe, ann["id"]))
+    finally:
+        fake_stripe.processing = False
+    assert intent["status"] == "processing"
+
+    succeeded = fake_stripe.finish_processing(intent["id"], succeeded=True)
+    failed_late = fake_stripe.event(
+        "payment_intent.payment_failed", {**intent, "status": "requires_payment_method"}
+    )
+
+    assert delivered(fake_stripe, succeeded) == "recorded"
+    assert delivered(fake_stripe, succeeded) == "repeat"
+    assert delivered(fake_stripe, failed_late).startswith("late")
+    wait_for_balance(shop, ann["id"], 2600, timeout=10)
+    assert len(intents_of(fake_stripe, ann["id"])) == 1
+
+
+def test_the_webhook_endpoint_is_not_there_without_stripe(served: ServedApp) -> None:
+    answered = httpx.post(f"{served.base_url}/v1/psp/stripe/webhooks", json={})
+
+    assert answered.status_code == 404
