@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -212,3 +213,27 @@ def test_the_webhook_endpoint_is_not_there_without_stripe(served: ServedApp) -> 
     answered = httpx.post(f"{served.base_url}/v1/psp/stripe/webhooks", json={})
 
     assert answered.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("expiry", "field"),
+    [({"exp_month": 11, "exp_year": 2026}, "exp_month"), ({"exp_month": 12, "exp_year": 2025}, "exp_year")],
+)
+def test_the_simulated_gateway_refuses_an_expired_card_too(
+    served: ServedApp, admin: httpx.Client, expiry: dict[str, int], field: str
+) -> None:
+    on_clock = make_tenant(served, admin, test_clock=datetime(2026, 12, 1, 12, tzinfo=UTC))
+    ann = on_clock.emp.post(
+        "/v1/customers", json={"name": "Ann Driver", "email": "ann@example.com", "account_type": "prepaid"}
+    ).json()
+    card = {"token": "tok_visa", "brand": "visa", "last4": "4242"}
+
+    refused = on_clock.emp.put(f"/v1/customers/{ann['id']}/payment-card", json={**card, **expiry})
+    this_month = on_clock.emp.put(
+        f"/v1/customers/{ann['id']}/payment-card", json={**card, "exp_month": 12, "exp_year": 2026}
+    )
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == field
+    assert this_month.status_code == 200, this_month.text
+    on_clock.close()
