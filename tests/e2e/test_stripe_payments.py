@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +15,16 @@ import pytest
 import stripe
 
 from tests.conftest import ServedApp, Tenant, make_tenant
-from tests.e2e.ledger_story import balance, problem_code, session, wait_for_balance, wait_until_mail_sent
+from tests.e2e.ledger_story import (
+    advance,
+    balance,
+    problem_code,
+    session,
+    transactions,
+    wait_for_balance,
+    wait_until_mail_sent,
+    wait_until_payments_settled,
+)
 from tests.fake_stripe import SECRET_KEY, FakeStripe
 from tests.smtp import SmtpServer
 
@@ -237,3 +246,45 @@ def test_the_simulated_gateway_refuses_an_expired_card_too(
     assert refused.json()["errors"][0]["field"] == field
     assert this_month.status_code == 200, this_month.text
     on_clock.close()
+
+
+def test_a_prepaid_year_on_a_test_clock_is_paid_through_stripe(
+    stripe_served: ServedApp, fake_stripe: FakeStripe, smtp: SmtpServer
+) -> None:
+    """Card set up by the front end, a charging month after month topped up automatically, and a
+    month on a card that declines: one PaymentIntent per top-up, one mail for the decline."""
+    with stripe_served.client(stripe_served.admin_token) as admin:
+        shop = make_tenant(stripe_served, admin, test_clock=datetime(2026, 1, 1, tzinfo=UTC))
+    ann = register(shop)
+    setup = shop.emp.post(f"/v1/customers/{ann['id']}/card-setup").json()
+    assert delivered(fake_stripe, fake_stripe.confirm_setup(setup["setup_intent_id"])) == "recorded"
+    assert shop.emp.put(f"/v1/customers/{ann['id']}/auto-top-up", json={"enabled": True}).status_code == 200
+
+    for month in range(1, 13):
+        mid_month = datetime(2026, month, 15, 12, tzinfo=UTC)
+        advance(shop, mid_month)
+        if month in (6, 7):  # a card that declines for June, a good one again from July
+            token = "pm_card_chargeCustomerFail" if month == 6 else "pm_card_visa"
+            stored = shop.emp.put(f"/v1/customers/{ann['id']}/payment-card", json={"token": token})
+            assert stored.status_code == 200, stored.text
+        charged = session(
+            shop,
+            ann["id"],
+            2500,
+            started_at=(mid_month - timedelta(hours=2)).isoformat(),
+            ended_at=(mid_month - timedelta(hours=1)).isoformat(),
+        )
+        assert charged.status_code == 201, charged.text
+        wait_until_payments_settled(shop, ann["id"])
+
+    intents = intents_of(fake_stripe, ann["id"])
+    paid = [i for i in intents if i["status"] == "succeeded"]
+    [declined] = [i for i in intents if i["status"] != "succeeded"]
+    assert declined["amount"] == 3000
+    top_ups = [t for t in transactions(shop, ann["id"]) if t["type"] == "top_up"]
+    assert [t["amount_minor"] for t in top_ups] == [3000] * len(paid)
+    assert balance(shop, ann["id"]) == 3000 * len(paid) - 2500 * 12
+    wait_until_mail_sent(shop, ann["id"])
+    [mail] = smtp.inbox.to(ann["email"])
+    assert "your card was declined" in mail.get_content()
+    shop.close()
