@@ -111,31 +111,35 @@ class StripeGateway:
     # --- what only Stripe has -----------------------------------------------------------
 
     def stripe_customer(self, customer: PayingCustomer) -> str:
-        """The Stripe Customer of this ledger customer, made at the first need of it."""
+        """The Stripe Customer of this ledger customer, made at the first need of it (no
+        connection is held while Stripe answers)."""
+        known = self._known_customer(customer.id)
+        if known is not None:
+            return known
+        made = self.client.v1.customers.create(
+            {
+                "name": customer.name,
+                "email": customer.email,
+                "metadata": {CUSTOMER_ID: str(customer.id), EMP_ID: str(customer.emp_id)},
+            },
+            options={"idempotency_key": f"customer:{customer.id}"},
+        )
         with self._pool.connection() as conn:
-            row = conn.execute(
-                "SELECT stripe_customer_id FROM stripe_customers WHERE customer_id = %s", (customer.id,)
-            ).fetchone()
-            if row is not None:
-                return str(row[0])
-            made = self.client.v1.customers.create(
-                {
-                    "name": customer.name,
-                    "email": customer.email,
-                    "metadata": {CUSTOMER_ID: str(customer.id), EMP_ID: str(customer.emp_id)},
-                },
-                options={"idempotency_key": f"customer:{customer.id}"},
-            )
             conn.execute(
                 "INSERT INTO stripe_customers (customer_id, stripe_customer_id) VALUES (%s, %s)"
                 " ON CONFLICT (customer_id) DO NOTHING",
                 (customer.id, made.id),
             )
+        known = self._known_customer(customer.id)
+        assert known is not None
+        return known
+
+    def _known_customer(self, customer_id: UUID) -> str | None:
+        with self._pool.connection() as conn:
             row = conn.execute(
-                "SELECT stripe_customer_id FROM stripe_customers WHERE customer_id = %s", (customer.id,)
+                "SELECT stripe_customer_id FROM stripe_customers WHERE customer_id = %s", (customer_id,)
             ).fetchone()
-        assert row is not None
-        return str(row[0])
+        return None if row is None else str(row[0])
 
     def setup_awaited(self, setup_intent_id: str) -> tuple[UUID, UUID] | None:
         """(emp_id, customer_id) of a card setup whose card is still wanted: None when unknown

@@ -57,14 +57,17 @@ def gateway(request: pytest.FixtureRequest, system: System) -> Iterator[Gateway]
         yield Gateway(SimulatedGateway(system.pool), SIMULATED)
         return
     fake: FakeStripe = request.getfixturevalue("fake_stripe")
+    yield Gateway(stripe_port(system, fake), STRIPE, fake)
+
+
+def stripe_port(system: System, fake: FakeStripe) -> StripeGateway:
     settings = stripe_settings(fake)
-    port = StripeGateway(
+    return StripeGateway(
         system.pool,
         secret_key=settings.secret_key,
         webhook_secret=settings.webhook_secret,
         api_base=settings.api_base,
     )
-    yield Gateway(port, STRIPE, fake)
 
 
 def someone() -> PayingCustomer:
@@ -151,13 +154,7 @@ def test_a_repeated_declined_charge_is_the_first_decline(gateway: Gateway) -> No
 def test_stripe_reads_the_card_details_and_makes_its_own_payment_method(
     fake_stripe: FakeStripe, system: System
 ) -> None:
-    settings = stripe_settings(fake_stripe)
-    port = StripeGateway(
-        system.pool,
-        secret_key=settings.secret_key,
-        webhook_secret=settings.webhook_secret,
-        api_base=settings.api_base,
-    )
+    port = stripe_port(system, fake_stripe)
 
     verification = port.verify_card("pm_card_visa", customer=someone())
 
@@ -168,13 +165,7 @@ def test_stripe_reads_the_card_details_and_makes_its_own_payment_method(
 
 
 def test_one_stripe_customer_per_ledger_customer(fake_stripe: FakeStripe, system: System) -> None:
-    settings = stripe_settings(fake_stripe)
-    port = StripeGateway(
-        system.pool,
-        secret_key=settings.secret_key,
-        webhook_secret=settings.webhook_secret,
-        api_base=settings.api_base,
-    )
+    port = stripe_port(system, fake_stripe)
     ann = someone()
 
     first = port.stripe_customer(ann)

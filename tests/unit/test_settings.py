@@ -43,29 +43,26 @@ def test_stripe_without_a_secret_is_refused_naming_it(missing: str) -> None:
         Settings.from_env({**STRIPE_ENV, missing: ""})
 
 
-def test_the_service_does_not_start_with_stripe_but_no_secret_key() -> None:
+def serve(gateway: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARGELEDGER_STRIPE")}
-    started = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "chargeledger.cli", "serve"],
-        env={**env, "CHARGELEDGER_PAYMENT_GATEWAY": "stripe"},
+        env={**env, "CHARGELEDGER_PAYMENT_GATEWAY": gateway},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_the_service_does_not_start_with_stripe_but_no_secret_key() -> None:
+    started = serve("stripe")
     assert started.returncode == 2
     assert "CHARGELEDGER_STRIPE_SECRET_KEY" in started.stderr
 
 
 def test_the_service_does_not_start_on_an_unknown_gateway() -> None:
-    started = subprocess.run(
-        [sys.executable, "-m", "chargeledger.cli", "serve"],
-        env={**os.environ, "CHARGELEDGER_PAYMENT_GATEWAY": "paypal"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    started = serve("paypal")
     assert started.returncode == 2
     assert "CHARGELEDGER_PAYMENT_GATEWAY" in started.stderr
 
