@@ -48,6 +48,7 @@ from api.routes import (
     personal_data,
     registrations,
     sessions,
+    stripe,
     subscriptions,
     support,
     webhooks,
@@ -156,11 +157,13 @@ def create_app(
                     *webhooks.ROUTES,
                     *ocpi_admin.ROUTES,
                     *personal_data.ROUTES,
+                    *stripe.ROUTES,
                 ],
             ),
             # OCPI's own surface: its token auth, envelopes, and JSON numbers read as decimals.
             Router(path="/", route_handlers=ocpi.ROUTES, request_class=DecimalJsonRequest),
             Router(path="/", route_handlers=health.ROUTES),
+            Router(path="/", route_handlers=stripe.WEBHOOK_ROUTES),
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False, use_cache=True)},
         middleware=[

@@ -15,7 +15,7 @@ from api.problems import forbidden, unauthorized
 
 # /support signs in with a cookie of its own (api/routes/support.py); /ocpi/ with OCPI's
 # credentials tokens (api/ocpi/envelope.py).
-PUBLIC_PATHS = ["^/health", "^/schema", "^/metrics", "^/support", "^/ocpi/"]
+PUBLIC_PATHS = ["^/health", "^/schema", "^/metrics", "^/support", "^/ocpi/", "^/v1/psp/"]
 
 
 class BearerKeyMiddleware(AbstractAuthenticationMiddleware):

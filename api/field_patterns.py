@@ -20,7 +20,7 @@ _LOCAL = r"[^@\s\x00-\x1f\x7f-\x9f\ufeff]+"
 _LABEL = r"[^@.\s\x00-\x1f\x7f-\x9f\ufeff]+"
 EMAIL = whole(f"{_LOCAL}@{_LABEL}(?:\\.{_LABEL})+")
 CURRENCY = whole("[A-Z]{3}")
-CARD_TOKEN = whole("tok_[A-Za-z0-9_]{1,100}")
+CARD_TOKEN = whole("(tok|pm)_[A-Za-z0-9_]{1,100}")
 LAST4 = whole("[0-9]{4}")
 CODE = whole("[A-Za-z0-9][A-Za-z0-9_.-]*")
 # Something besides blanks and separators.
@@ -30,7 +30,7 @@ MEANINGS = {
     NO_NUL: "must not contain a NUL character",
     EMAIL: "must be an e-mail address: a name, '@' and a domain with a dot (ann@example.com)",
     CURRENCY: "must be an ISO 4217 code of three capital letters (EUR)",
-    CARD_TOKEN: "must be a card token from the payment gateway (tok_visa)",
+    CARD_TOKEN: "must be a card token from the payment gateway (tok_visa, pm_card_visa)",
     LAST4: "must be the card number's last four digits (4242)",
     CODE: "must start with a letter or digit and hold only letters, digits, '_', '.' and '-'",
     REASON: "must say something: not only blanks",

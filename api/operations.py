@@ -286,7 +286,10 @@ OPERATIONS: dict[str, Doc] = {
         "Store the payment card",
         "The card (a gateway token, never a card number) is verified with the payment gateway"
         " first: a declined card answers 402 payment-declined and nothing is stored. The answer"
-        " shows only brand, last four digits and expiry; the token is never shown again.",
+        " shows only brand, last four digits and expiry; the token is never shown again. With Stripe"
+        ' send only the PaymentMethod (`{"token": "pm_..."}`): it is attached to the customer\'s'
+        " Stripe Customer and its details are read from Stripe. An expired card answers 422 naming"
+        " exp_year or exp_month.",
         page("accounts", "store-or-remove-the-payment-card"),
         CARD_IN,
         WITH_CARD,
@@ -772,6 +775,32 @@ OPERATIONS: dict[str, Doc] = {
             ],
             "next_cursor": "MTIzNA",
         },
+    ),
+    # --- card payments through Stripe ---
+    "POST /v1/customers/{customer_id}/card-setup": Doc(
+        "Start a card setup",
+        "With CHARGELEDGER_PAYMENT_GATEWAY=stripe: a SetupIntent of the customer's Stripe Customer"
+        " for the EMP's front end to confirm with Stripe.js (`client_secret`). When Stripe reports"
+        " it succeeded (webhook), the card is stored with its brand, last four digits and expiry"
+        " from Stripe; an expired one is not. With the simulated gateway 422.",
+        page("payments", "going-live-with-stripe"),
+        None,
+        {
+            "setup_intent_id": "seti_1Pgag7B7WZ01zgkWSgwGdb8Z",
+            "client_secret": "seti_1Pgag7B7WZ01zgkWSgwGdb8Z_secret_QXg2AQLdBxJwtY51IkwvUaBVsnCq",
+        },
+    ),
+    "POST /v1/psp/stripe/webhooks": Doc(
+        "Receive a Stripe event",
+        "The endpoint to register at Stripe; no API key: the `Stripe-Signature` header (HMAC-SHA256"
+        " with the endpoint's signing secret, at most 300 s old) is checked, and a bad one answers"
+        " 400 and records nothing. Each event is recorded once by its id, in any order and any number"
+        " of repeats: payment_intent.succeeded and payment_intent.payment_failed complete a payment"
+        " still in flight (a later answer changes nothing), setup_intent.succeeded stores the card."
+        " 404 unless the gateway is stripe.",
+        page("payments", "going-live-with-stripe"),
+        None,
+        {"received": True, "outcome": "recorded"},
     ),
     # --- operations ---
     "GET /health": Doc(

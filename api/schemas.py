@@ -18,6 +18,7 @@ from litestar.typing import FieldDefinition
 from api.field_patterns import CARD_TOKEN, CODE, CURRENCY, EMAIL, LAST4, NO_NUL, REASON, whole
 from api.idempotency import MAX_KEY_LENGTH
 from api.problems import ProblemDetails
+from domain.aggregates.customer import PaymentCard
 from domain.money import ISO_4217, MAX_AMOUNT_MINOR
 from domain.periods import known_zones
 from projections.webhooks import EVENT_TYPES, EventType
@@ -240,11 +241,19 @@ class CustomerPatch(Request, frozen=True, forbid_unknown_fields=True):
 
 
 class CardIn(Request, frozen=True, forbid_unknown_fields=True):
+    """With Stripe only the token (pm_...): brand, last4 and expiry are read from Stripe."""
+
     token: CardToken
-    brand: Brand
-    last4: Last4
-    exp_month: ExpMonth
-    exp_year: ExpYear
+    brand: Brand | None = None
+    last4: Last4 | None = None
+    exp_month: ExpMonth | None = None
+    exp_year: ExpYear | None = None
+
+    def card(self) -> PaymentCard:
+        """As sent; what the gateway reads of the card replaces it (commands/accounts.py)."""
+        return PaymentCard(
+            self.token, self.brand or "", self.last4 or "", self.exp_month or 0, self.exp_year or 0
+        )
 
 
 class AutoTopUpIn(Request, frozen=True, forbid_unknown_fields=True):

@@ -12,6 +12,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
 
+from chargeledger.config import StripeSettings
 from chargeledger.database import ConnectionParams
 from commands.application import Ledger
 from commands.data_keys import PostgresDataKeys, master_key
@@ -23,6 +24,7 @@ from commands.payment_worker import PendingPaymentWorker
 from commands.ports import Clock, PaymentGateway, SystemClock
 from commands.resealing import PostgresErasure
 from commands.simulated_gateway import SimulatedGateway
+from commands.stripe_gateway import StripeGateway
 from commands.unit_of_work import Services
 from commands.webhook_delivery import WebhookDeliveryWorker
 from domain.aggregates import Customer
@@ -248,6 +250,7 @@ def build_system(
     run_migrations: bool = True,
     hmac_key: str | None = None,
     aggregate_cache: int = 10_000,
+    stripe: StripeSettings | None = None,
 ) -> System:
     if run_migrations:
         migrate(database_url)
@@ -292,6 +295,10 @@ def build_system(
         return {s.name: s.position for s in recorded_statuses(pool, ledger.name, projections).values()}
 
     progress = Progress([p.name for p in projections], positions)
+    if gateway is None and stripe is not None:
+        gateway = StripeGateway(
+            pool, secret_key=stripe.secret_key, webhook_secret=stripe.webhook_secret, api_base=stripe.api_base
+        )
     services = Services(
         ledger=ledger, gateway=gateway or SimulatedGateway(pool), clock=clock or SystemClock()
     )

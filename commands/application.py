@@ -33,6 +33,7 @@ from domain.aggregates import (
     Package,
     PackageTerms,
     PaymentCard,
+    PspEvent,
     ReceivedCdr,
     Subscription,
 )
@@ -251,6 +252,9 @@ class Ledger(Application[UUID]):
 
     def find_card_payment(self, payment_id: UUID) -> CardPayment | None:
         return self._find(payment_id, CardPayment)
+
+    def find_psp_event(self, provider: str, event_id: str) -> PspEvent | None:
+        return self._find(PspEvent.create_id(provider, event_id), PspEvent)
 
     def _find(self, aggregate_id: UUID, kind: type[Any]) -> Any:
         try:

@@ -26,6 +26,7 @@ HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
     messages.ChangeEmp: accounts.change_emp,
     messages.RegisterCustomer: accounts.register_customer,
     messages.StorePaymentCard: accounts.store_payment_card,
+    messages.StartCardSetup: accounts.start_card_setup,
     messages.RemovePaymentCard: accounts.remove_payment_card,
     messages.SetAutoTopUp: accounts.set_auto_top_up,
     messages.DefinePackage: catalog.define_package,

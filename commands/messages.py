@@ -50,6 +50,15 @@ class StorePaymentCard:
 
 
 @dataclass(frozen=True)
+class StartCardSetup:
+    """A SetupIntent for the EMP's front end: the card is stored when Stripe reports it set up."""
+
+    emp_id: UUID
+    customer_id: UUID
+    actor: str
+
+
+@dataclass(frozen=True)
 class RemovePaymentCard:
     emp_id: UUID
     customer_id: UUID

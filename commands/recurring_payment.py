@@ -80,4 +80,6 @@ def _pay(
         )
         ledger.save(customer, guard)
     completed = complete_card_payment(CompleteCardPayment(customer_id, attempt_id, actor), services)
+    if completed.processing:
+        return "in flight"  # its outcome comes by the gateway's webhook
     return "settled" if completed.approved else "failed"

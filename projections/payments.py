@@ -21,6 +21,7 @@ class PaymentsProjection(AsyncProjection):
     topics = (
         Customer.CardPaymentRequested.TOPIC,
         Customer.CardPaymentSettled.TOPIC,
+        Customer.CardPaymentProcessing.TOPIC,
         Customer.PaymentFailed.TOPIC,
         Customer.PrepaymentDebited.TOPIC,
         Customer.DebitSettled.TOPIC,
@@ -52,6 +53,13 @@ class PaymentsProjection(AsyncProjection):
             "UPDATE card_payments SET status = 'approved', completed_at = %s, charge_id = %s"
             " WHERE payment_id = %s",
             (e.timestamp, e.charge_id, e.payment_id),
+        )
+
+    @apply_event.register
+    def _(self, e: Customer.CardPaymentProcessing, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "UPDATE card_payments SET status = 'processing', charge_id = %s WHERE payment_id = %s",
+            (e.charge_id, e.payment_id),
         )
 
     @apply_event.register

@@ -38,7 +38,6 @@ from commands.messages import (
     TopUpBalance,
 )
 from commands.unit_of_work import BalanceChanged
-from domain.aggregates import PaymentCard
 from domain.authorization import authorization
 from domain.errors import NotFound
 from projections import queries
@@ -146,7 +145,7 @@ def change_customer(
     guards=[emp_only],
     sync_to_thread=True,
     tags=["customers"],
-    responses=problems(402, 404, 413),
+    responses=problems(402, 404, 413, 422),
 )
 def store_payment_card(
     customer_id: FromPath[UUID],
@@ -155,8 +154,7 @@ def store_payment_card(
     ctx: NamedDependency[ApiContext],
 ) -> CustomerOut:
     principal = request.user
-    card = PaymentCard(data.token, data.brand, data.last4, data.exp_month, data.exp_year)
-    ctx.execute(StorePaymentCard(principal.emp_id, customer_id, card, principal.actor))
+    ctx.execute(StorePaymentCard(principal.emp_id, customer_id, data.card(), principal.actor))
     return customer_out(ctx, principal.emp_id, customer_id)
 
 

@@ -9,7 +9,7 @@ is called in the transactions list, what it refers to and how it reads (`kind`, 
 from __future__ import annotations
 
 from copy import copy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -348,6 +348,18 @@ class Customer(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.forget_payment(self.payment_id)
+
+    class CardPaymentProcessing(Event):
+        """The gateway took the charge and tells its outcome later: the payment stays in flight."""
+
+        TOPIC = "chargeledger:Customer.CardPaymentProcessing"
+        payment_id: UUID
+        charge_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            key = str(self.payment_id)
+            pending = aggregate.pending_payments[key]
+            aggregate.pending_payments[key] = replace(pending, processing_charge_id=self.charge_id)
 
     class PaymentFailed(Event):
         """A declined card payment: the balance does not move; the customer is told by mail."""
@@ -721,6 +733,13 @@ class Customer(Aggregate):
                 settled = {"debit_id": charge.debit_id, "settled_by": "card", "payment_id": payment_id}
                 self.trigger_event(self.DebitSettled, **settled, **when)
         self.trigger_event(self.CardPaymentSettled, payment_id=payment_id, charge_id=charge_id, **when)
+
+    def record_payment_processing(
+        self, payment_id: UUID, *, charge_id: str, occurred_at: datetime, caused_by: str
+    ) -> None:
+        if self.pending_payment(payment_id).processing_charge_id is None:
+            when: dict[str, Any] = {"occurred_at": occurred_at, "caused_by": caused_by}
+            self.trigger_event(self.CardPaymentProcessing, payment_id=payment_id, charge_id=charge_id, **when)
 
     def record_payment_failure(
         self, payment_id: UUID, *, decline_code: str, occurred_at: datetime, caused_by: str

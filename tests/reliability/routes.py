@@ -352,6 +352,9 @@ ROUTES = [
     ),
     Route("DELETE", "/v1/customers/{customer_id}/payment-card", EMP, 200, _card_holder, foreign=True),
     Route("DELETE", "/v1/customers/{customer_id}/personal-data", EMP, 204, _card_holder, foreign=True),
+    # The app under test takes cards through the simulated gateway: no card setup, no Stripe events.
+    Route("POST", "/v1/customers/{customer_id}/card-setup", EMP, 422, _customer, foreign=True),
+    Route("POST", "/v1/psp/stripe/webhooks", PUBLIC, 404, lambda w: ({}, {"id": "evt_1", "type": "ping"})),
     Route(
         "PUT",
         "/v1/customers/{customer_id}/auto-top-up",
