@@ -13,6 +13,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.ocpi.envelope import INVALID_PARAMETERS, OcpiError
@@ -37,14 +38,21 @@ class RefuseUnknownQueryParameters:
         await self.app(scope, receive, send)
 
     def _known_for(self, handler: HTTPRouteHandler, scope: Scope) -> frozenset[str] | None:
-        """The query parameters the handler takes (None: it takes any, as `query` or `request`
-        reading them itself is not declared)."""
+        """The query parameters the handler takes, as Litestar's own model of its arguments
+        has them (None: it takes the whole `query`)."""
         key = id(handler)
         if key not in self._known:
-            model = handler.create_kwargs_model(path_parameters=dict.fromkeys(scope.get("path_params", {})))
-            takes_any = "query" in model.expected_reserved_kwargs
-            names = frozenset(parameter.field_alias for parameter in model.expected_query_params)
-            self._known[key] = None if takes_any else names
+            models = [
+                model
+                for route in scope["app"].routes
+                if isinstance(route, HTTPRoute)
+                for routed, model in route.route_handler_map.values()
+                if routed is handler
+            ]
+            if not models or "query" in models[0].expected_reserved_kwargs:
+                self._known[key] = None
+            else:
+                self._known[key] = frozenset(p.field_alias for p in models[0].expected_query_params)
         return self._known[key]
 
 
