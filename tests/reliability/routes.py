@@ -302,6 +302,14 @@ def _registration(world: World) -> Call:
     return {"token": party["token_a"]}, world.credentials_of(party)
 
 
+def _fresh_key(world: World) -> Call:
+    created = world.admin.post(
+        f"/v1/emps/{world.tenant.id}/api-keys", json={"role": "auditor", "name": "Matrix"}
+    )
+    assert created.status_code == 201, created.text
+    return {"emp_id": world.tenant.id, "key_id": created.json()["id"]}, None
+
+
 def _rotation(world: World) -> Call:
     token_c, credentials = world.fresh_connection()
     return {"token": token_c}, credentials
@@ -339,6 +347,9 @@ ROUTES = [
         lambda w: ({"emp_id": w.tenant.id}, {"to": (w.clock_now() + timedelta(minutes=1)).isoformat()}),
         foreign=True,
     ),
+    Route("GET", "/v1/emps", ADMIN, 200),
+    Route("GET", "/v1/emps/{emp_id}/api-keys", ADMIN, 200, lambda w: ({"emp_id": w.tenant.id}, None)),
+    Route("DELETE", "/v1/emps/{emp_id}/api-keys/{key_id}", ADMIN, 204, _fresh_key),
     Route("GET", "/v1/customers", READERS, 200),
     Route("POST", "/v1/customers", EMP, 201, _new_customer_body),
     Route("GET", "/v1/customers/{customer_id}", READERS, 200, _customer, foreign=True),
@@ -445,6 +456,14 @@ ROUTES = [
     ),
     Route("POST", "/v1/sessions", EMP, 201, _session_body, foreign=True),
     Route("POST", "/v1/sessions/batch", EMP, 200, _session_batch_body),
+    Route(
+        "GET",
+        "/v1/sessions",
+        READERS,
+        200,
+        lambda w: ({"query": {"customer_id": w.prepaid["id"], "from": "2026-01-01T00:00:00Z"}}, None),
+        foreign=True,
+    ),
     Route(
         "POST",
         "/v1/registrations",
