@@ -57,6 +57,15 @@ class World:
         if self.cpo is not None:
             self.cpo.stop()
 
+    def fresh_key(self) -> str:
+        """The id of a new key of the seeded EMP, for a DELETE to revoke instead of its own."""
+        created = self.admin.post(
+            f"/v1/emps/{self.tenant.id}/api-keys", json={"role": "auditor", "name": "Matrix"}
+        )
+        assert created.status_code == 201, created.text
+        key_id: str = created.json()["id"]
+        return key_id
+
     # --- OCPI ------------------------------------------------------------------------------
 
     def fresh_party(self) -> dict[str, Any]:
