@@ -176,6 +176,9 @@ def test_customer_search_ignores_case_and_accents_and_pages(tenant: Tenant) -> N
     assert found("100%") == ["Chloé 100%"] and found("%") == ["Chloé 100%"]
     assert found("example.com") == names  # the e-mail too
     assert found("nobody") == []
+    renamed = tenant.emp.patch(f"/v1/customers/{ids['Ann Driver']}", json={"name": "Ánna Ďriver"})
+    assert renamed.status_code == 200, renamed.text
+    assert found("anna driver") == ["Ánna Ďriver"] and found("Ann Driver") == []  # the new name only
 
 
 def test_sessions_are_listed_by_customer_and_period(tenant: Tenant, other_tenant: Tenant) -> None:
