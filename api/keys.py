@@ -100,7 +100,37 @@ def authenticate(pool: ConnectionPool, token: str, admin_token: str) -> Principa
         key_id = UUID(hex=token[len(PREFIX) : len(PREFIX) + 32])
     except ValueError:
         return None
-    secret = token[len(PREFIX) + 32 :]
+    found = _active_key(pool, key_id)
+    if found is None or not hmac.compare_digest(found.secret_sha256, _digest(token[len(PREFIX) + 32 :])):
+        return None
+    return found.used(pool)
+
+
+def key_principal(pool: ConnectionPool, key_id: UUID) -> Principal | None:
+    """Who a key not revoked is, by its id: for a sign-in that holds the key's id, not the key
+    (the support page's sessions), checked the way every API request checks its key."""
+    found = _active_key(pool, key_id)
+    return None if found is None else found.used(pool)
+
+
+@dataclass(frozen=True)
+class _ActiveKey:
+    principal: Principal
+    secret_sha256: bytes
+    use_unrecorded: bool  # last_used_at is older than LAST_USED_PRECISION (or never set)
+
+    def used(self, pool: ConnectionPool) -> Principal:
+        """The key's principal, its use recorded (at most once per LAST_USED_PRECISION)."""
+        if self.use_unrecorded:
+            with pool.connection() as conn:
+                conn.execute(
+                    "UPDATE api_keys SET last_used_at = now() WHERE id = %s", (self.principal.key_id,)
+                )
+        return self.principal
+
+
+def _active_key(pool: ConnectionPool, key_id: UUID) -> _ActiveKey | None:
+    """A key not revoked: who it is, the SHA-256 of its secret, whether its use is unrecorded."""
     with pool.connection() as conn:
         row = conn.execute(
             "SELECT emp_id, role, name, secret_sha256,"
@@ -108,11 +138,10 @@ def authenticate(pool: ConnectionPool, token: str, admin_token: str) -> Principa
             " FROM api_keys WHERE id = %s AND revoked_at IS NULL",
             (key_id,),
         ).fetchone()
-        if row is None or not hmac.compare_digest(bytes(row[3]), _digest(secret)):
-            return None
-        if row[4]:
-            conn.execute("UPDATE api_keys SET last_used_at = now() WHERE id = %s", (key_id,))
-    return Principal(role=row[1], emp_id=row[0], key_id=key_id, name=row[2])
+    if row is None:
+        return None
+    principal = Principal(role=row[1], emp_id=row[0], key_id=key_id, name=row[2])
+    return _ActiveKey(principal, bytes(row[3]), bool(row[4]))
 
 
 def _digest(secret: str) -> bytes:
