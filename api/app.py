@@ -32,6 +32,7 @@ from api.ocpi import routes as ocpi
 from api.ocpi.envelope import DecimalJsonRequest, EchoRequestIds, OcpiError
 from api.operations import document_operations
 from api.problems import CLIENT_PROBLEMS, EXCEPTION_HANDLERS
+from api.query_parameters import RefuseUnknownQueryParameters
 from api.rate_limit import RateLimitMiddleware
 from api.reference import OfflineRedoc, reference_policy
 from api.routes import (
@@ -172,6 +173,7 @@ def create_app(
             EchoRequestIds,
             prometheus.middleware,
             DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS),
+            RefuseUnknownQueryParameters,
             DefineMiddleware(RateLimitMiddleware, limits=ctx.rate_limits),
             CardNumberGuard,
             IdempotencyMiddleware,

@@ -30,13 +30,11 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
         address = connection.client.host if connection.client else "unknown"
         ctx.auth_failures.refuse_if_limited(address, "requests")
         token = token.strip()
-        principal = ctx.verified_keys.get(token)
+        # Read each time, never cached: a revoked key fails at once in every process.
+        principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, token, ctx.admin_token)
         if principal is None:
-            principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, token, ctx.admin_token)
-            if principal is None:
-                ctx.auth_failures.failed(address)
-                raise unauthorized("the API key is not valid")
-            ctx.verified_keys.put(token, principal)
+            ctx.auth_failures.failed(address)
+            raise unauthorized("the API key is not valid")
         return AuthenticationResult(user=principal, auth=token)
 
 

@@ -16,6 +16,7 @@ from uuid import UUID, uuid5
 from psycopg import Cursor
 
 from domain.aggregates import Customer, CustomerToken, Emp, OcpiParty, ReceivedCdr
+from projections.folding import fold
 from projections.rows import Statement, TableBatch
 
 # The emp of a customer registered before this batch, for the rows the batch adds.
@@ -73,6 +74,8 @@ class AccountsBatch:
                 "updated_at": "timestamptz",
                 "version": "integer",
                 "billing_json": "text",
+                "name_folded": "text",
+                "email_folded": "text",
             },
             key=["id"],
         )
@@ -265,6 +268,8 @@ def _customer_registered(e: Customer.Registered, batch: AccountsBatch) -> None:
             "emp_id": e.emp_id,
             "name": e.name,
             "email": e.email,
+            "name_folded": fold(e.name),
+            "email_folded": fold(e.email),
             "account_type": e.account_type,
             "currency": e.currency,
             "external_ref": e.external_ref,
@@ -429,6 +434,9 @@ def _cdr_assigned(e: ReceivedCdr.Assigned, batch: AccountsBatch) -> None:
 
 def _details_changed(e: Customer.DetailsChanged, batch: AccountsBatch) -> None:
     values: dict[str, Any] = {n: e.changes[n] for n in ("name", "email", "external_ref") if n in e.changes}
+    for name in ("name", "email"):
+        if name in values:
+            values[f"{name}_folded"] = fold(values[name])
     if "billing" in e.changes:
         values["billing_json"] = None if e.changes["billing"] is None else json.dumps(e.changes["billing"])
     _customer_changed(e, batch, **values)

@@ -31,6 +31,7 @@ def test_the_runnable_pages_are_found() -> None:
         "webhooks.md",
         "ocpi.md",
         "invoices.md",
+        "keys.md",
     }
     assert expected <= names
 

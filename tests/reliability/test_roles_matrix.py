@@ -142,7 +142,16 @@ def test_keys_are_stored_as_sha256_of_their_secret_only(world: World) -> None:
         }
         stored = dict(conn.execute("SELECT id::text, secret_sha256 FROM api_keys").fetchall())
 
-    assert columns == {"id", "emp_id", "role", "secret_sha256", "created_at", "revoked_at"}
+    assert columns == {
+        "id",
+        "emp_id",
+        "role",
+        "name",
+        "secret_sha256",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    }
     everything = database_text(database_url)
     for key in world.tenant.keys.values():
         key_id, secret = str(uuid.UUID(key[4:36])), key[36:]
