@@ -268,8 +268,8 @@ def _customer_registered(e: Customer.Registered, batch: AccountsBatch) -> None:
             "emp_id": e.emp_id,
             "name": e.name,
             "email": e.email,
-            "name_folded": fold(e.name),
-            "email_folded": fold(e.email),
+            "name_folded": _folded(e.name),
+            "email_folded": _folded(e.email),
             "account_type": e.account_type,
             "currency": e.currency,
             "external_ref": e.external_ref,
@@ -436,14 +436,22 @@ def _details_changed(e: Customer.DetailsChanged, batch: AccountsBatch) -> None:
     values: dict[str, Any] = {n: e.changes[n] for n in ("name", "email", "external_ref") if n in e.changes}
     for name in ("name", "email"):
         if name in values:
-            values[f"{name}_folded"] = fold(values[name])
+            values[f"{name}_folded"] = _folded(values[name])
     if "billing" in e.changes:
         values["billing_json"] = None if e.changes["billing"] is None else json.dumps(e.changes["billing"])
     _customer_changed(e, batch, **values)
 
 
 def _personal_data_erased(e: Customer.PersonalDataErased, batch: AccountsBatch) -> None:
-    _customer_changed(e, batch, name=None, email=None, billing_json=None, **dict.fromkeys(CARD_DETAILS))
+    _customer_changed(e, batch, **dict.fromkeys(("name", "email", *FOLDED, "billing_json", *CARD_DETAILS)))
+
+
+FOLDED = ("name_folded", "email_folded")
+
+
+def _folded(text: str | None) -> str | None:
+    """Folded for search; None for a field that is gone (erased personal data reads as None)."""
+    return None if text is None else fold(text)
 
 
 CARD_DETAILS = ("card_brand", "card_last4", "card_exp_month", "card_exp_year")

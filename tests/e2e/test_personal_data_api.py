@@ -50,6 +50,9 @@ def test_erasure_scrubs_the_read_models_and_the_stored_events(tenant: Tenant, sm
         None,
     )
     assert (balance(tenant, erin), transactions(tenant, erin)) == before
+    for search in ({"q": name.split()[1]}, {"email": email}):  # nothing left to find them by
+        found = tenant.emp.get("/v1/customers", params=search).json()["items"]
+        assert erin not in [c["id"] for c in found]
     events = tenant.as_role("auditor").get(f"/v1/customers/{erin}/events").json()["items"]
     assert events[-1]["type"] == "PersonalDataErased"
     assert events[0]["data"]["name"] is None and events[0]["data"]["account_type"] == "prepaid"
