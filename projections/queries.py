@@ -353,13 +353,14 @@ def balance_happened_by(pool: ConnectionPool, customer_id: UUID, as_of: Any, rec
 
 
 def search_customers(pool: ConnectionPool, emp_id: UUID, text: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Customers of one EMP whose name, e-mail, external reference or id contains `text`."""
-    pattern = _containing(text)
+    """Customers of one EMP whose name, e-mail, external reference or id contains `text` (name
+    and e-mail case- and accent-insensitive, as the API's `q`)."""
+    folded = _containing(fold(text.strip()))
     with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
-            f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE emp_id = %s AND (name ILIKE %s OR email ILIKE %s"
-            " OR external_ref ILIKE %s OR id::text = %s) ORDER BY name, id LIMIT %s",
-            (emp_id, pattern, pattern, pattern, text.strip().lower(), limit),
+            f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE emp_id = %s AND (name_folded LIKE %s"
+            " OR email_folded LIKE %s OR external_ref ILIKE %s OR id::text = %s) ORDER BY name, id LIMIT %s",
+            (emp_id, folded, folded, _containing(text.strip()), text.strip().lower(), limit),
         )
         return cur.fetchall()
 
