@@ -32,6 +32,7 @@ from api.ocpi import routes as ocpi
 from api.ocpi.envelope import DecimalJsonRequest, EchoRequestIds, OcpiError
 from api.operations import document_operations
 from api.problems import CLIENT_PROBLEMS, EXCEPTION_HANDLERS
+from api.query_parameters import RefuseUnknownQueryParameters
 from api.rate_limit import RateLimitMiddleware
 from api.reference import OfflineRedoc, reference_policy
 from api.routes import (
@@ -45,8 +46,10 @@ from api.routes import (
     invoices,
     jobs,
     ocpi_admin,
+    personal_data,
     registrations,
     sessions,
+    stripe,
     subscriptions,
     support,
     webhooks,
@@ -154,11 +157,14 @@ def create_app(
                     *jobs.ROUTES,
                     *webhooks.ROUTES,
                     *ocpi_admin.ROUTES,
+                    *personal_data.ROUTES,
+                    *stripe.ROUTES,
                 ],
             ),
             # OCPI's own surface: its token auth, envelopes, and JSON numbers read as decimals.
             Router(path="/", route_handlers=ocpi.ROUTES, request_class=DecimalJsonRequest),
             Router(path="/", route_handlers=health.ROUTES),
+            Router(path="/", route_handlers=stripe.WEBHOOK_ROUTES),
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False, use_cache=True)},
         middleware=[
@@ -167,6 +173,7 @@ def create_app(
             EchoRequestIds,
             prometheus.middleware,
             DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS),
+            RefuseUnknownQueryParameters,
             DefineMiddleware(RateLimitMiddleware, limits=ctx.rate_limits),
             CardNumberGuard,
             IdempotencyMiddleware,

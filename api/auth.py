@@ -11,11 +11,11 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from api.context import ApiContext
 from api.keys import Principal, authenticate
-from api.problems import forbidden, rate_limited, unauthorized
+from api.problems import forbidden, unauthorized
 
 # /support signs in with a cookie of its own (api/routes/support.py); /ocpi/ with OCPI's
 # credentials tokens (api/ocpi/envelope.py).
-PUBLIC_PATHS = ["^/health", "^/schema", "^/metrics", "^/support", "^/ocpi/"]
+PUBLIC_PATHS = ["^/health", "^/schema", "^/metrics", "^/support", "^/ocpi/", "^/v1/psp/"]
 
 
 class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
@@ -28,20 +28,13 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
             raise unauthorized("send an API key as 'Authorization: Bearer <key>'")
         ctx: ApiContext = connection.app.state.ctx
         address = connection.client.host if connection.client else "unknown"
-        retry_after = ctx.auth_failures.retry_after(address)
-        if retry_after:
-            raise rate_limited(
-                f"too many requests from {address} with keys that are not valid; retry after {retry_after} s",
-                retry_after,
-            )
+        ctx.auth_failures.refuse_if_limited(address, "requests")
         token = token.strip()
-        principal = ctx.verified_keys.get(token)
+        # Read each time, never cached: a revoked key fails at once in every process.
+        principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, token, ctx.admin_token)
         if principal is None:
-            principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, token, ctx.admin_token)
-            if principal is None:
-                ctx.auth_failures.failed(address)
-                raise unauthorized("the API key is not valid")
-            ctx.verified_keys.put(token, principal)
+            ctx.auth_failures.failed(address)
+            raise unauthorized("the API key is not valid")
         return AuthenticationResult(user=principal, auth=token)
 
 

@@ -20,20 +20,24 @@ _LOCAL = r"[^@\s\x00-\x1f\x7f-\x9f\ufeff]+"
 _LABEL = r"[^@.\s\x00-\x1f\x7f-\x9f\ufeff]+"
 EMAIL = whole(f"{_LOCAL}@{_LABEL}(?:\\.{_LABEL})+")
 CURRENCY = whole("[A-Z]{3}")
-CARD_TOKEN = whole("tok_[A-Za-z0-9_]{1,100}")
+CARD_TOKEN = whole("(tok|pm)_[A-Za-z0-9_]{1,100}")
 LAST4 = whole("[0-9]{4}")
 CODE = whole("[A-Za-z0-9][A-Za-z0-9_.-]*")
 # Something besides blanks and separators.
 REASON = r"^[^\x00]*[^\s\x00\x1c-\x1f\x85\ufeff][^\x00]*$"
+# A name on one line (who holds a key: it is printed in histories): no control character.
+_PRINTABLE = r"[^\x00-\x1f\x7f-\x9f]"
+HOLDER = whole(rf"{_PRINTABLE}*[^\s\x00-\x1f\x7f-\x9f\ufeff]{_PRINTABLE}*")
 
 MEANINGS = {
     NO_NUL: "must not contain a NUL character",
     EMAIL: "must be an e-mail address: a name, '@' and a domain with a dot (ann@example.com)",
     CURRENCY: "must be an ISO 4217 code of three capital letters (EUR)",
-    CARD_TOKEN: "must be a card token from the payment gateway (tok_visa)",
+    CARD_TOKEN: "must be a card token from the payment gateway (tok_visa, pm_card_visa)",
     LAST4: "must be the card number's last four digits (4242)",
     CODE: "must start with a letter or digit and hold only letters, digits, '_', '.' and '-'",
     REASON: "must say something: not only blanks",
+    HOLDER: "must be a name on one line: no control characters, not only blanks",
 }
 
 _MISMATCH = re.compile(r"Expected `str` matching regex '(?P<pattern>.*)'", re.DOTALL)

@@ -4,8 +4,28 @@ parameter when malformed, 422 when the instant has no UTC equivalent."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
+
+from litestar.openapi.spec import OpenAPIFormat
+from litestar.params import QueryParameter
 
 from domain.errors import InvalidPeriod, ValidationFailed
+
+# The `from` and `to` of a period, as parsed by parse_instant.
+FromInstant = Annotated[
+    str | None,
+    QueryParameter(
+        name="from",
+        description="RFC 3339 instant, inclusive",
+        schema_extra={"format": OpenAPIFormat.DATE_TIME},
+    ),
+]
+ToInstant = Annotated[
+    str | None,
+    QueryParameter(
+        description="RFC 3339 instant, exclusive", schema_extra={"format": OpenAPIFormat.DATE_TIME}
+    ),
+]
 
 
 def parse_instant(value: str | None, name: str) -> datetime | None:

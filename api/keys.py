@@ -1,16 +1,20 @@
-"""API keys: issued once, stored only as a SHA-256 of their secret, compared in constant time."""
+"""API keys: issued once, stored only as a SHA-256 of their secret, compared in constant time;
+named after who holds them, listed without their secret, revoked at once.
+
+Every request with a key reads its row (revoked keys fail at once in every process: there is
+no cache to outlive a revocation); `last_used_at` is written at most once a minute per key."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 ROLES = ("emp", "support", "auditor")
@@ -24,25 +28,67 @@ class Principal:
     role: str  # "admin" or one of ROLES
     emp_id: UUID | None = None
     key_id: UUID | None = None
+    name: str | None = None  # who holds the key
 
     @property
     def actor(self) -> str:
-        return "admin" if self.key_id is None else f"api-key:{self.key_id}"
+        """Who did it, as histories name it: `api-key:<id> (<holder>)`."""
+        if self.key_id is None:
+            return "admin"
+        return f"api-key:{self.key_id}" if self.name is None else f"api-key:{self.key_id} ({self.name})"
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
 
-def issue_key(pool: ConnectionPool, emp_id: UUID, role: str) -> str:
+# last_used_at is written when it is older than this: a key's requests do not each write.
+LAST_USED_PRECISION = "1 minute"
+KEY_COLUMNS = "id, role, name, created_at, last_used_at"
+
+
+def issue_key(pool: ConnectionPool, emp_id: UUID, role: str, name: str | None = None) -> str:
+    return new_key(pool, emp_id, role, name)["key"]
+
+
+def new_key(pool: ConnectionPool, emp_id: UUID, role: str, name: str | None = None) -> dict[str, Any]:
+    """A new key's row, with the key itself under "key" (shown this once)."""
     key_id = uuid.uuid4()
     secret = secrets.token_urlsafe(32)
-    with pool.connection() as conn:
-        conn.execute(
-            "INSERT INTO api_keys (id, emp_id, role, secret_sha256) VALUES (%s, %s, %s, %s)",
-            (key_id, emp_id, role, _digest(secret)),
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "INSERT INTO api_keys (id, emp_id, role, name, secret_sha256) VALUES (%s, %s, %s, %s, %s)"
+            f" RETURNING {KEY_COLUMNS}",
+            (key_id, emp_id, role, name, _digest(secret)),
         )
-    return f"{PREFIX}{key_id.hex}{secret}"
+        row = cur.fetchone()
+    assert row is not None
+    return {**row, "key": f"{PREFIX}{key_id.hex}{secret}"}
+
+
+def keys_page(
+    pool: ConnectionPool, emp_id: UUID, *, limit: int, after: tuple[str, str] | None
+) -> list[dict[str, Any]]:
+    """An EMP's keys that are not revoked, oldest first; `after` is (created_at, id)."""
+    start, after_id = after or (None, None)
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {KEY_COLUMNS} FROM api_keys WHERE emp_id = %s AND revoked_at IS NULL"
+            " AND (%s::timestamptz IS NULL OR (created_at, id) > (%s::timestamptz, %s::uuid))"
+            " ORDER BY created_at, id LIMIT %s",
+            (emp_id, start, start, after_id, limit),
+        )
+        return cur.fetchall()
+
+
+def revoke_key(pool: ConnectionPool, emp_id: UUID, key_id: UUID) -> bool:
+    """Whether a key of this EMP was revoked now (False: unknown, another EMP's, or revoked)."""
+    with pool.connection() as conn:
+        revoked = conn.execute(
+            "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND emp_id = %s AND revoked_at IS NULL",
+            (key_id, emp_id),
+        )
+        return revoked.rowcount == 1
 
 
 def authenticate(pool: ConnectionPool, token: str, admin_token: str) -> Principal | None:
@@ -54,41 +100,48 @@ def authenticate(pool: ConnectionPool, token: str, admin_token: str) -> Principa
         key_id = UUID(hex=token[len(PREFIX) : len(PREFIX) + 32])
     except ValueError:
         return None
-    secret = token[len(PREFIX) + 32 :]
+    found = _active_key(pool, key_id)
+    if found is None or not hmac.compare_digest(found.secret_sha256, _digest(token[len(PREFIX) + 32 :])):
+        return None
+    return found.used(pool)
+
+
+def key_principal(pool: ConnectionPool, key_id: UUID) -> Principal | None:
+    """Who a key not revoked is, by its id: for a sign-in that holds the key's id, not the key
+    (the support page's sessions), checked the way every API request checks its key."""
+    found = _active_key(pool, key_id)
+    return None if found is None else found.used(pool)
+
+
+@dataclass(frozen=True)
+class _ActiveKey:
+    principal: Principal
+    secret_sha256: bytes
+    use_unrecorded: bool  # last_used_at is older than LAST_USED_PRECISION (or never set)
+
+    def used(self, pool: ConnectionPool) -> Principal:
+        """The key's principal, its use recorded (at most once per LAST_USED_PRECISION)."""
+        if self.use_unrecorded:
+            with pool.connection() as conn:
+                conn.execute(
+                    "UPDATE api_keys SET last_used_at = now() WHERE id = %s", (self.principal.key_id,)
+                )
+        return self.principal
+
+
+def _active_key(pool: ConnectionPool, key_id: UUID) -> _ActiveKey | None:
+    """A key not revoked: who it is, the SHA-256 of its secret, whether its use is unrecorded."""
     with pool.connection() as conn:
         row = conn.execute(
-            "SELECT emp_id, role, secret_sha256 FROM api_keys WHERE id = %s AND revoked_at IS NULL",
+            "SELECT emp_id, role, name, secret_sha256,"
+            f" last_used_at IS NULL OR last_used_at < now() - interval '{LAST_USED_PRECISION}'"
+            " FROM api_keys WHERE id = %s AND revoked_at IS NULL",
             (key_id,),
         ).fetchone()
-    if row is None or not hmac.compare_digest(bytes(row[2]), _digest(secret)):
+    if row is None:
         return None
-    return Principal(role=row[1], emp_id=row[0], key_id=key_id)
-
-
-class VerifiedKeys:
-    """Tokens verified against the database in the last `ttl` seconds, by the SHA-256 of the
-    whole token: a key's next request within that time needs no round trip. A key revoked in
-    the database stops working within `ttl` seconds; an unknown token is never remembered."""
-
-    def __init__(
-        self, ttl: float = 10.0, max_size: int = 10_000, clock: Callable[[], float] = time.monotonic
-    ):
-        self.ttl = ttl
-        self.max_size = max_size
-        self.clock = clock
-        self._seen: dict[bytes, tuple[Principal, float]] = {}
-
-    def get(self, token: str) -> Principal | None:
-        entry = self._seen.get(_digest(token))
-        if entry is None:
-            return None
-        principal, until = entry
-        return principal if self.clock() < until else None
-
-    def put(self, token: str, principal: Principal) -> None:
-        if len(self._seen) >= self.max_size:
-            self._seen.clear()
-        self._seen[_digest(token)] = (principal, self.clock() + self.ttl)
+    principal = Principal(role=row[1], emp_id=row[0], key_id=key_id, name=row[2])
+    return _ActiveKey(principal, bytes(row[3]), bool(row[4]))
 
 
 def _digest(secret: str) -> bytes:

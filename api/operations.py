@@ -24,6 +24,8 @@ ENDPOINT = "45c48cce-2e2d-4fbd-aa1a-fc51c7cb284d"
 MESSAGE = "d3d94468-02a4-4259-b55d-38e6d163e820"
 RUN = "6512bd43-d9ca-4e3b-a4a9-7c9f0e8a5b21"
 TIME = "2026-11-21T09:30:00Z"
+KEY = "7c1f2a9e-3b4d-4e5f-8a6b-9c0d1e2f3a4b"
+KEY_OUT = {"id": KEY, "role": "support", "name": "Jane Support", "created_at": TIME, "last_used_at": None}
 
 CARD_OUT = {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
 CUSTOMER_OUT = {
@@ -102,7 +104,7 @@ EVENT = {
     "sequence": 1,
     "type": "Registered",
     "recorded_at": TIME,
-    "data": {"account_type": "prepaid", "occurred_at": TIME, "caused_by": "api-key:4b2e…"},
+    "data": {"account_type": "prepaid", "occurred_at": TIME, "caused_by": "api-key:4b2e… (CRM integration)"},
 }
 INVOICE_OUT = {
     "id": INVOICE,
@@ -251,15 +253,40 @@ OPERATIONS: dict[str, Doc] = {
         "A key of the EMP with one role: `emp` (the integration: everything of its EMP), `support`"
         " (read, and record adjustments) or `auditor` (read-only: histories, verification,"
         " exports). The key is shown once, in this answer; only its digest is kept.",
-        page("api-basics", "keys-and-roles"),
-        {"role": "emp"},
-        {"key": "clk_4b2e…", "role": "emp", "emp_id": EMP},
+        page("keys", "issue-a-named-key"),
+        {"role": "support", "name": "Jane Support"},
+        {**KEY_OUT, "key": "clk_4b2e…", "emp_id": EMP},
+    ),
+    "GET /v1/emps": Doc(
+        "List EMPs",
+        "Every EMP, oldest first, each as reading it shows it, a page at a time (`limit`, `cursor`).",
+        page("keys", "list-the-emps"),
+        None,
+        {"items": [EMP_OUT], "next_cursor": None},
+    ),
+    "GET /v1/emps/{emp_id}/api-keys": Doc(
+        "List an EMP's API keys",
+        "The keys that work, oldest first: id, role, who holds it (`name`), when it was issued and"
+        " last used (to the minute); never the key itself nor its digest.",
+        page("keys", "list-the-keys"),
+        None,
+        {"items": [{**KEY_OUT, "last_used_at": TIME}], "next_cursor": None},
+    ),
+    "DELETE /v1/emps/{emp_id}/api-keys/{key_id}": Doc(
+        "Revoke an API key",
+        "The key stops working at once, in every process of the service: its next request is 401."
+        " An unknown key, one of another EMP or one revoked before is 404.",
+        page("keys", "revoke-a-key"),
+        None,
+        None,
     ),
     # --- customers ---
     "GET /v1/customers": Doc(
         "List customers",
-        "The EMP's customers in registration order, a page at a time (`limit`, `cursor`).",
-        page("accounts", "register-a-customer"),
+        "The EMP's customers in registration order, a page at a time (`limit`, `cursor`);"
+        " filtered by `external_ref` (exactly), `email` (the whole address) or `q` (part of the"
+        " name or the e-mail), `email` and `q` regardless of case and accents.",
+        page("accounts", "find-customers"),
         None,
         {"items": [CUSTOMER_OUT], "next_cursor": None},
     ),
@@ -289,7 +316,10 @@ OPERATIONS: dict[str, Doc] = {
         "Store the payment card",
         "The card (a gateway token, never a card number) is verified with the payment gateway"
         " first: a declined card answers 402 payment-declined and nothing is stored. The answer"
-        " shows only brand, last four digits and expiry; the token is never shown again.",
+        " shows only brand, last four digits and expiry; the token is never shown again. With Stripe"
+        ' send only the PaymentMethod (`{"token": "pm_..."}`): it is attached to the customer\'s'
+        " Stripe Customer and its details are read from Stripe. An expired card answers 422 naming"
+        " exp_year or exp_month.",
         page("accounts", "store-or-remove-the-payment-card"),
         CARD_IN,
         WITH_CARD,
@@ -300,6 +330,16 @@ OPERATIONS: dict[str, Doc] = {
         page("accounts", "store-or-remove-the-payment-card"),
         None,
         CUSTOMER_OUT,
+    ),
+    "DELETE /v1/customers/{customer_id}/personal-data": Doc(
+        "Erase the customer's personal data",
+        "Name, e-mail, billing details and card details go from every read model (the customer,"
+        " its invoices' and credit notes' buyer, its mail) and become unreadable in the stored"
+        " events: the customer's key is destroyed. Balances, amounts, histories and the hash"
+        " chains stay; the history shows PersonalDataErased. A repeat answers 204 again.",
+        page("personal-data", "erase-a-customers-personal-data"),
+        None,
+        None,
     ),
     "PUT /v1/customers/{customer_id}/auto-top-up": Doc(
         "Give or withdraw automatic top-up consent",
@@ -508,6 +548,25 @@ OPERATIONS: dict[str, Doc] = {
                 {"session_id": "CDR-2026-000117", "status": 201, "balance_minor": -1290},
                 {"session_id": "CDR-2026-000118", "status": 201, "balance_minor": -2370},
             ]
+        },
+    ),
+    "GET /v1/sessions": Doc(
+        "List sessions",
+        "The EMP's sessions in the order they ended, a page at a time (`limit`, `cursor`): those of"
+        " one customer with `customer_id`, those that ended from `from` (inclusive) to `to`"
+        " (exclusive); instants answered in UTC.",
+        page("sessions", "list-sessions"),
+        None,
+        {
+            "items": [
+                {
+                    **SESSION_IN,
+                    "currency": "EUR",
+                    "recorded_at": "2026-11-21T09:10:02Z",
+                    "invoice_id": None,
+                }
+            ],
+            "next_cursor": None,
         },
     ),
     "POST /v1/registrations": Doc(
@@ -765,6 +824,32 @@ OPERATIONS: dict[str, Doc] = {
             ],
             "next_cursor": "MTIzNA",
         },
+    ),
+    # --- card payments through Stripe ---
+    "POST /v1/customers/{customer_id}/card-setup": Doc(
+        "Start a card setup",
+        "With CHARGELEDGER_PAYMENT_GATEWAY=stripe: a SetupIntent of the customer's Stripe Customer"
+        " for the EMP's front end to confirm with Stripe.js (`client_secret`). When Stripe reports"
+        " it succeeded (webhook), the card is stored with its brand, last four digits and expiry"
+        " from Stripe; an expired one is not. With the simulated gateway 422.",
+        page("payments", "going-live-with-stripe"),
+        None,
+        {
+            "setup_intent_id": "seti_1Pgag7B7WZ01zgkWSgwGdb8Z",
+            "client_secret": "seti_1Pgag7B7WZ01zgkWSgwGdb8Z_secret_QXg2AQLdBxJwtY51IkwvUaBVsnCq",
+        },
+    ),
+    "POST /v1/psp/stripe/webhooks": Doc(
+        "Receive a Stripe event",
+        "The endpoint to register at Stripe; no API key: the `Stripe-Signature` header (HMAC-SHA256"
+        " with the endpoint's signing secret, at most 300 s old) is checked, and a bad one answers"
+        " 400 and records nothing. Each event is recorded once by its id, in any order and any number"
+        " of repeats: payment_intent.succeeded and payment_intent.payment_failed complete a payment"
+        " still in flight (a later answer changes nothing), setup_intent.succeeded stores the card."
+        " 404 unless the gateway is stripe.",
+        page("payments", "going-live-with-stripe"),
+        None,
+        {"received": True, "outcome": "recorded"},
     ),
     # --- operations ---
     "GET /health": Doc(
@@ -1035,6 +1120,7 @@ PARAMETERS = {
     "cdr_id": "CDR-12345",
     "uid": "04A1B2C3D4E5F6",
     "token_uid": "04A1B2C3D4E5F6",
+    "key_id": KEY,
 }
 
 

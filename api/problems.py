@@ -167,9 +167,6 @@ def problem_response(
     )
 
 
-SUPPORT_PAGES = "/support"  # people read these: errors as a page, not as problem details
-
-
 def domain_problem(exc: DomainError, instance: str | None = None) -> dict[str, Any]:
     """A broken ledger rule as problem details, the field named."""
     extra: dict[str, Any] = {}
@@ -179,9 +176,6 @@ def domain_problem(exc: DomainError, instance: str | None = None) -> dict[str, A
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    if request.url.path.startswith(SUPPORT_PAGES):
-        context = {"title": exc.title, "detail": exc.detail, "status": exc.status, "signed_in": True}
-        return Template("support/error.html", context=context, status_code=exc.status)
     return Response(
         content=msgspec.json.encode(domain_problem(exc, request.url.path)),
         status_code=exc.status,
@@ -288,8 +282,31 @@ def or_ocpi_envelope(handler: Any) -> Any:
     return dispatch
 
 
+def is_support_page(path: str) -> bool:
+    return path == "/support" or path.startswith("/support/")
+
+
+def or_support_page(handler: Any) -> Any:
+    """Under /support people read the errors: the same problem as an HTML page."""
+
+    def dispatch(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        answer: Response[Any] = handler(request, exc)
+        if not is_support_page(request.url.path) or answer.media_type != MEDIA_TYPE:
+            return answer
+        problem = msgspec.json.decode(answer.content)
+        retry_after = (answer.headers or {}).get("Retry-After")
+        return Template(
+            "support/error.html",
+            context={**problem, "session": None},
+            status_code=answer.status_code or 500,
+            headers={"Retry-After": retry_after} if retry_after else None,
+        )
+
+    return dispatch
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
-    kind: or_ocpi_envelope(handler)
+    kind: or_support_page(or_ocpi_envelope(handler))
     for kind, handler in {
         DomainError: on_domain_error,
         ApiProblem: on_api_problem,

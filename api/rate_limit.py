@@ -15,7 +15,7 @@ import msgspec
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.keys import Principal
-from api.problems import MEDIA_TYPE, problem_body
+from api.problems import MEDIA_TYPE, problem_body, rate_limited
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,15 @@ class AuthFailures:
             return 0
         wait = bucket.wait(self.clock())
         return max(1, math.ceil(wait)) if wait > 0 else 0
+
+    def refuse_if_limited(self, address: str, what: str) -> None:
+        """429 while the address may not try a key (`what` it sent: "requests", "sign-ins")."""
+        retry_after = self.retry_after(address)
+        if retry_after:
+            raise rate_limited(
+                f"too many {what} from {address} with keys that are not valid; retry after {retry_after} s",
+                retry_after,
+            )
 
     def failed(self, address: str) -> None:
         if self.limit is None:

@@ -15,9 +15,10 @@ from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import HeaderParameter
 from litestar.typing import FieldDefinition
 
-from api.field_patterns import CARD_TOKEN, CODE, CURRENCY, EMAIL, LAST4, NO_NUL, REASON, whole
+from api.field_patterns import CARD_TOKEN, CODE, CURRENCY, EMAIL, HOLDER, LAST4, NO_NUL, REASON, whole
 from api.idempotency import MAX_KEY_LENGTH
 from api.problems import ProblemDetails
+from domain.aggregates.customer import PaymentCard
 from domain.money import ISO_4217, MAX_AMOUNT_MINOR
 from domain.periods import known_zones
 from projections.webhooks import EVENT_TYPES, EventType
@@ -238,14 +239,45 @@ class TestClockAdvanceOut(msgspec.Struct, frozen=True):
     job_runs: list[AdvancedJobRunOut]
 
 
+KeyHolder = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=HOLDER)]
+
+
 class ApiKeyIn(Request, frozen=True, forbid_unknown_fields=True):
     role: RoleName
+    name: KeyHolder | None = None  # who holds the key: histories name them as its actor
 
 
 class ApiKeyOut(msgspec.Struct, frozen=True):
     key: str
     role: str
     emp_id: str
+    id: str
+    name: str | None
+    created_at: datetime
+
+
+class ApiKeyInfo(msgspec.Struct, frozen=True):
+    """A key as listed: never the key itself."""
+
+    id: str
+    role: str
+    name: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ApiKeyInfo:
+        return cls(**{**row, "id": str(row["id"])})
+
+
+class ApiKeyPage(msgspec.Struct, frozen=True):
+    items: list[ApiKeyInfo]
+    next_cursor: str | None
+
+
+class EmpPage(msgspec.Struct, frozen=True):
+    items: list[EmpOut]
+    next_cursor: str | None
 
 
 class CustomerIn(Request, frozen=True, forbid_unknown_fields=True):
@@ -263,11 +295,19 @@ class CustomerPatch(Request, frozen=True, forbid_unknown_fields=True):
 
 
 class CardIn(Request, frozen=True, forbid_unknown_fields=True):
+    """With Stripe only the token (pm_...): brand, last4 and expiry are read from Stripe."""
+
     token: CardToken
-    brand: Brand
-    last4: Last4
-    exp_month: ExpMonth
-    exp_year: ExpYear
+    brand: Brand | None = None
+    last4: Last4 | None = None
+    exp_month: ExpMonth | None = None
+    exp_year: ExpYear | None = None
+
+    def card(self) -> PaymentCard:
+        """As sent; what the gateway reads of the card replaces it (commands/accounts.py)."""
+        return PaymentCard(
+            self.token, self.brand or "", self.last4 or "", self.exp_month or 0, self.exp_year or 0
+        )
 
 
 class AutoTopUpIn(Request, frozen=True, forbid_unknown_fields=True):
@@ -291,8 +331,8 @@ class AutoTopUpOut(msgspec.Struct, frozen=True):
 
 class CustomerOut(msgspec.Struct, frozen=True):
     id: str
-    name: str
-    email: str
+    name: str | None  # None once the customer's personal data is erased
+    email: str | None
     account_type: str
     currency: str
     balance_minor: int
@@ -462,6 +502,35 @@ class SessionOut(msgspec.Struct, frozen=True):
     customer_id: str
     cost_minor: int
     balance_minor: int
+
+
+class SessionListItem(msgspec.Struct, frozen=True):
+    session_id: str
+    customer_id: str
+    started_at: datetime
+    ended_at: datetime
+    energy_wh: int
+    cost_minor: int
+    currency: str
+    location: str | None
+    recorded_at: datetime
+    invoice_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SessionListItem:
+        invoice_id = row["invoice_id"]
+        return cls(
+            **{
+                **row,
+                "customer_id": str(row["customer_id"]),
+                "invoice_id": None if invoice_id is None else str(invoice_id),
+            }
+        )
+
+
+class SessionPage(msgspec.Struct, frozen=True):
+    items: list[SessionListItem]
+    next_cursor: str | None
 
 
 MAX_BATCH_SESSIONS = 1000

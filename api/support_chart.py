@@ -18,6 +18,11 @@ class Tick:
     x: float
     label: str
 
+    @property
+    def anchor(self) -> str:
+        """Where its label hangs from x, so that no label runs off the chart's edges."""
+        return "start" if self.x < 100 else "end" if self.x > WIDTH - 100 else "middle"
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -64,6 +69,11 @@ def balance_chart(
         zero_y=y(0),
         low_label=format_amount(low, currency),
         high_label=format_amount(high, currency),
-        ticks=[Tick(x(t), t.astimezone(zone).strftime(shown)) for t in instants],
+        ticks=_distinct([Tick(x(t), t.astimezone(zone).strftime(shown)) for t in instants]),
         marker=Tick(x(marked), marked.astimezone(zone).strftime("%Y-%m-%d %H:%M")),
     )
+
+
+def _distinct(ticks: list[Tick]) -> list[Tick]:
+    """Each date label once: movements minutes apart would otherwise label every tick alike."""
+    return [tick for i, tick in enumerate(ticks) if i == 0 or tick.label != ticks[i - 1].label]

@@ -324,7 +324,9 @@ def _serve(settings: Settings, database_url: str, listener: socket.socket, worke
     from chargeledger.welcome import first_hour
 
     token, generated = load_or_create_admin_token(settings.admin_token, settings.data_dir)
-    system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
+    system = build_system(
+        database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key, stripe=settings.stripe
+    )
     system.start_projections()
     system.start_payment_worker()
     system.start_mail_worker(settings.smtp_url, settings.mail_from)
@@ -374,7 +376,9 @@ class AnnouncingServer(uvicorn.Server):
 
 
 def _project(settings: Settings, database_url: str) -> int:
-    system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
+    system = build_system(
+        database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key, stripe=settings.stripe
+    )
     system.start_projections()
     system.start_payment_worker()
     system.start_mail_worker(settings.smtp_url, settings.mail_from)
@@ -389,7 +393,9 @@ def _project(settings: Settings, database_url: str) -> int:
 
 
 def _schedule(settings: Settings, database_url: str) -> int:
-    system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
+    system = build_system(
+        database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key, stripe=settings.stripe
+    )
     schedules = schedules_from_env()
     logger.info("scheduler starting", extra={"schedules": schedules})
     try:
@@ -437,7 +443,9 @@ def _event_count(database_url: str) -> int:
 
 
 def _rebuild(settings: Settings, database_url: str) -> int:
-    system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
+    system = build_system(
+        database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key, stripe=settings.stripe
+    )
     try:
         read = system.rebuild()
         print(f"read models rebuilt from {read} events, to log position {system.head()}")
@@ -488,7 +496,9 @@ def _open_output(path: str) -> Any:
 def _demo(settings: Settings, database_url: str, args: argparse.Namespace) -> int:
     from chargeledger.demo import run_demo
 
-    system = build_system(database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key)
+    system = build_system(
+        database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key, stripe=settings.stripe
+    )
     system.start_projections()
     system.start_mail_worker(settings.smtp_url, settings.mail_from)
     try:

@@ -9,8 +9,17 @@ from pathlib import Path
 
 from api.rate_limit import DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_RATE_LIMITS, RateLimit, parse_rate_limit
 
-# The payment gateways there are adapters for (commands/simulated_gateway.py).
-PAYMENT_GATEWAYS = ("simulated",)
+# The payment gateways there are adapters for (commands/simulated_gateway.py, stripe_gateway.py).
+PAYMENT_GATEWAYS = ("simulated", "stripe")
+# What the Stripe adapter cannot start without (docs/payments.md, "Going live with Stripe").
+STRIPE_REQUIRED = ("CHARGELEDGER_STRIPE_SECRET_KEY", "CHARGELEDGER_STRIPE_WEBHOOK_SECRET")
+
+
+@dataclass(frozen=True)
+class StripeSettings:
+    secret_key: str
+    webhook_secret: str
+    api_base: str | None = None  # None: Stripe's own
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,7 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "billing@chargeledger.invalid"
     payment_gateway: str = "simulated"
+    stripe: StripeSettings | None = None
     hmac_key: str | None = None
     pool_size: int = 8
     api_workers: int = 1
@@ -42,7 +52,18 @@ class Settings:
                 f"CHARGELEDGER_PAYMENT_GATEWAY is {gateway!r};"
                 f" it must be one of: {', '.join(PAYMENT_GATEWAYS)}"
             )
+        stripe = None
+        if gateway == "stripe":
+            for name in STRIPE_REQUIRED:
+                if not env.get(name):
+                    raise ValueError(f"{name} is not set; CHARGELEDGER_PAYMENT_GATEWAY=stripe needs it")
+            stripe = StripeSettings(
+                secret_key=env["CHARGELEDGER_STRIPE_SECRET_KEY"],
+                webhook_secret=env["CHARGELEDGER_STRIPE_WEBHOOK_SECRET"],
+                api_base=(env.get("CHARGELEDGER_STRIPE_API_BASE") or "").rstrip("/") or None,
+            )
         return cls(
+            stripe=stripe,
             database_url=env.get("CHARGELEDGER_DATABASE_URL") or None,
             data_dir=Path(env.get("CHARGELEDGER_DATA_DIR", ".chargeledger")),
             admin_token=env.get("CHARGELEDGER_ADMIN_TOKEN") or None,

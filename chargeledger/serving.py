@@ -58,7 +58,11 @@ def api_process_app() -> Litestar:
     if not settings.admin_token:
         raise RuntimeError("an API process needs CHARGELEDGER_ADMIN_TOKEN from the serving process")
     system = build_system(
-        database_url, pool_size=settings.pool_size, hmac_key=settings.hmac_key, run_migrations=False
+        database_url,
+        pool_size=settings.pool_size,
+        hmac_key=settings.hmac_key,
+        run_migrations=False,
+        stripe=settings.stripe,
     )
     system.progress.follow(database_url)
     ctx = api_context(system, settings, settings.admin_token, database_url, only_writer=False)

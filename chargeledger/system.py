@@ -12,15 +12,19 @@ from apscheduler.schedulers.base import BaseScheduler
 from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
 
+from chargeledger.config import StripeSettings
 from chargeledger.database import ConnectionParams
 from commands.application import Ledger
+from commands.data_keys import PostgresDataKeys, master_key
 from commands.event_chain import HashChainedRecorder
 from commands.fail_fast import FailFastAggregateRecorder
 from commands.jobs import JobRun, mark_interrupted_runs, run_job
 from commands.mail import MailWorker, SmtpMailer
 from commands.payment_worker import PendingPaymentWorker
 from commands.ports import Clock, PaymentGateway, SystemClock
+from commands.resealing import PostgresErasure
 from commands.simulated_gateway import SimulatedGateway
+from commands.stripe_gateway import StripeGateway
 from commands.unit_of_work import Services
 from commands.webhook_delivery import WebhookDeliveryWorker
 from domain.aggregates import Customer
@@ -246,6 +250,7 @@ def build_system(
     run_migrations: bool = True,
     hmac_key: str | None = None,
     aggregate_cache: int = 10_000,
+    stripe: StripeSettings | None = None,
 ) -> System:
     if run_migrations:
         migrate(database_url)
@@ -262,6 +267,12 @@ def build_system(
         # recorder with shorter retries, so the instance can take the subclass as it is.
         ledger.snapshots.recorder.__class__ = FailFastAggregateRecorder
     recorder.chain_key = hmac_key.encode() if hmac_key else None
+    keys = PostgresDataKeys(recorder.datastore.get_connection, master_key())
+    snapshots = ledger.snapshots.recorder if ledger.snapshots is not None else None
+    snapshots_table = getattr(snapshots, "events_table_name", None)
+    ledger.use_data_keys(
+        keys, PostgresErasure(keys, recorder.events_table_name, snapshots_table, recorder.chain_key)
+    )
     pool = ConnectionPool(
         database_url,
         min_size=1,
@@ -284,6 +295,10 @@ def build_system(
         return {s.name: s.position for s in recorded_statuses(pool, ledger.name, projections).values()}
 
     progress = Progress([p.name for p in projections], positions)
+    if gateway is None and stripe is not None:
+        gateway = StripeGateway(
+            pool, secret_key=stripe.secret_key, webhook_secret=stripe.webhook_secret, api_base=stripe.api_base
+        )
     services = Services(
         ledger=ledger, gateway=gateway or SimulatedGateway(pool), clock=clock or SystemClock()
     )

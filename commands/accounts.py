@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Recording
@@ -14,10 +15,13 @@ from commands.messages import (
     RegisterEmp,
     RemovePaymentCard,
     SetAutoTopUp,
+    StartCardSetup,
     StorePaymentCard,
 )
-from commands.unit_of_work import Outcome, Services, retrying
+from commands.ports import PayingCustomer
+from commands.unit_of_work import CardSetupStarted, Outcome, Services, retrying
 from domain.aggregates import AccountType, Customer, Emp, PaymentCard
+from domain.cards import check_not_expired
 from domain.errors import Duplicate, PaymentDeclined, ValidationFailed
 
 
@@ -112,12 +116,13 @@ def _same_registration(existing: Customer, cmd: RegisterCustomer) -> Outcome:
 
 def store_payment_card(cmd: StorePaymentCard, services: Services) -> Outcome:
     ledger = services.ledger
-    ledger.get_customer(cmd.customer_id, cmd.emp_id)  # not-found before talking to the gateway
-    verify_card(services, cmd.card)
+    # Not-found before talking to the gateway.
+    paying = PayingCustomer.of(ledger.get_customer(cmd.customer_id, cmd.emp_id))
+    card = verify_card(services, cmd.card, paying)
 
     def attempt() -> tuple[Outcome, Customer]:
         customer = ledger.get_customer(cmd.customer_id, cmd.emp_id)
-        customer.store_payment_card(cmd.card, occurred_at=services.now_for(cmd.emp_id), caused_by=cmd.actor)
+        customer.store_payment_card(card, occurred_at=services.now_for(cmd.emp_id), caused_by=cmd.actor)
         return Outcome(customer.id, position_of(ledger.save(customer)), created=False), customer
 
     stored, customer = retrying(attempt)
@@ -127,13 +132,33 @@ def store_payment_card(cmd: StorePaymentCard, services: Services) -> Outcome:
     return stored
 
 
-def verify_card(services: Services, card: PaymentCard) -> None:
-    """A card is attached at the gateway before it is stored: a declined one never is."""
-    verification = services.gateway.verify_card(card.token)
+def start_card_setup(cmd: StartCardSetup, services: Services) -> CardSetupStarted:
+    paying = PayingCustomer.of(services.ledger.get_customer(cmd.customer_id, cmd.emp_id))
+    setup = services.gateway.start_card_setup(customer=paying)
+    return CardSetupStarted(
+        cmd.customer_id,
+        None,
+        created=True,
+        setup_intent_id=setup.setup_intent_id,
+        client_secret=setup.client_secret,
+    )
+
+
+def verify_card(services: Services, card: PaymentCard, customer: PayingCustomer) -> PaymentCard:
+    """A card is attached at the gateway before it is stored: a declined or expired one never
+    is. The card as stored: its details as the gateway read them, else as the request gave."""
+    verification = services.gateway.verify_card(card.token, customer=customer)
     if not verification.approved:
         raise PaymentDeclined(
             f"the card was declined by the gateway ({verification.decline_code}); nothing was stored"
         )
+    if verification.details is not None:
+        card = PaymentCard(verification.token or card.token, **asdict(verification.details))
+    for name in ("brand", "last4", "exp_month", "exp_year"):
+        if not getattr(card, name):
+            raise ValidationFailed(f"{name} is required with this payment gateway", field=name)
+    check_not_expired(card.exp_month, card.exp_year, services.now_for(customer.emp_id))
+    return card
 
 
 def remove_payment_card(cmd: RemovePaymentCard, services: Services) -> Outcome:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
 from eventsourcing.domain import MutableOrImmutableAggregate, Snapshot
-from eventsourcing.persistence import Recording, Transcoder
+from eventsourcing.persistence import Mapper, Recording, Transcoder
 
+from commands.data_keys import DataKeys, InMemoryDataKeys
+from commands.personal_data import PersonalDataMapper
 from commands.ports import InlineReadModels
 from commands.transcoder import DataclassAsDict, FastDecodingJSONTranscoder
 from domain.aggregates import (
@@ -31,6 +33,7 @@ from domain.aggregates import (
     Package,
     PackageTerms,
     PaymentCard,
+    PspEvent,
     ReceivedCdr,
     Subscription,
 )
@@ -98,6 +101,17 @@ class Ledger(Application[UUID]):
         super().__init__(env)
         self.cache = AggregateCache(cache_size)
         self.inline = inline
+        self.use_data_keys(InMemoryDataKeys())
+
+    def use_data_keys(self, keys: DataKeys, erase: Callable[[UUID], None] | None = None) -> None:
+        """Where customers' data keys are kept, and how a customer's personal data is erased
+        (its key destroyed, and any plain copy the store holds)."""
+        assert isinstance(self.mapper, PersonalDataMapper)
+        self.mapper.keys = keys
+        self.erase_personal_data: Callable[[UUID], None] = erase or keys.destroy
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=PersonalDataMapper)
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = FastDecodingJSONTranscoder()
@@ -246,6 +260,9 @@ class Ledger(Application[UUID]):
 
     def find_card_payment(self, payment_id: UUID) -> CardPayment | None:
         return self._find(payment_id, CardPayment)
+
+    def find_psp_event(self, provider: str, event_id: str) -> PspEvent | None:
+        return self._find(PspEvent.create_id(provider, event_id), PspEvent)
 
     def _find(self, aggregate_id: UUID, kind: type[Any]) -> Any:
         try:

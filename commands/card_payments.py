@@ -8,12 +8,14 @@ its outcome is known long after the customer has forgotten the payment."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from commands.application import position_of
 from commands.messages import CompleteCardPayment
+from commands.ports import ChargeResult, PayingCustomer
 from commands.unit_of_work import PaymentCompleted, Services, retrying
 from domain.aggregates import CardPayment, Subscription
 from domain.aggregates.card_payment import APPROVED
@@ -57,41 +59,70 @@ def complete_card_payment(cmd: CompleteCardPayment, services: Services) -> Payme
     if not customer.is_pending(cmd.payment_id):
         return recorded_outcome(services, cmd.payment_id)
     pending = customer.pending_payment(cmd.payment_id)
+    if pending.processing_charge_id is not None:
+        # Charged; the gateway tells the outcome (record_charge_outcome from its webhook).
+        return PaymentCompleted(cmd.payment_id, None, created=False, processing=True)
     result = services.gateway.charge(
         token=pending.card_token,
         amount_minor=pending.charge.amount_minor,
         currency=customer.currency,
         idempotency_key=f"payment:{cmd.payment_id}",
+        customer=PayingCustomer.of(customer),
+        payment_id=cmd.payment_id,
+    )
+    return record_charge_outcome(
+        services, customer.emp_id, cmd.customer_id, cmd.payment_id, result, cmd.actor
     )
 
+
+def record_charge_outcome(
+    services: Services,
+    emp_id: UUID,
+    customer_id: UUID,
+    payment_id: UUID,
+    result: ChargeResult,
+    actor: str,
+    *,
+    also: Sequence[Any] = (),
+) -> PaymentCompleted:
+    """Record what the gateway answered (now, or later by webhook): once, the first outcome
+    wins, so a late or repeated answer changes nothing. `also`: aggregates saved with it."""
+    ledger = services.ledger
+
     def attempt() -> PaymentCompleted:
-        current = ledger.get_customer(cmd.customer_id, customer.emp_id)
-        if not current.is_pending(cmd.payment_id):
-            return recorded_outcome(services, cmd.payment_id)
-        charge = current.pending_payment(cmd.payment_id).charge
-        now = services.now_for(customer.emp_id)
-        changed: list[Any] = [current]
+        current = ledger.get_customer(customer_id, emp_id)
+        if not current.is_pending(payment_id):
+            if also:
+                ledger.save(*also)
+            return recorded_outcome(services, payment_id)
+        charge = current.pending_payment(payment_id).charge
+        now = services.now_for(current.emp_id)
+        changed: list[Any] = [current, *also]
+        if result.processing:
+            current.record_payment_processing(
+                payment_id, charge_id=result.charge_id, occurred_at=now, caused_by=actor
+            )
+            position = position_of(ledger.save(*changed))
+            return PaymentCompleted(payment_id, position, processing=True, charge_id=result.charge_id)
         if result.approved:
             current.settle_card_payment(
-                cmd.payment_id, charge_id=result.charge_id, occurred_at=now, caused_by=cmd.actor
+                payment_id, charge_id=result.charge_id, occurred_at=now, caused_by=actor
             )
             if isinstance(charge, PurchaseCharge):
-                changed.append(_acquire_purchased_package(services, customer.emp_id, charge, cmd.actor, now))
+                changed.append(_acquire_purchased_package(services, current.emp_id, charge, actor, now))
         else:
             current.record_payment_failure(
-                cmd.payment_id,
+                payment_id,
                 decline_code=result.decline_code or "declined",
                 occurred_at=now,
-                caused_by=cmd.actor,
+                caused_by=actor,
             )
-        guard = ledger.find_card_payment(cmd.payment_id)
+        guard = ledger.find_card_payment(payment_id)
         if guard is not None:
             guard.close(approved=result.approved, charge_id=result.charge_id)
             changed.append(guard)
         position = position_of(ledger.save(*changed))
-        return PaymentCompleted(
-            cmd.payment_id, position, approved=result.approved, charge_id=result.charge_id
-        )
+        return PaymentCompleted(payment_id, position, approved=result.approved, charge_id=result.charge_id)
 
     return retrying(attempt)
 

@@ -18,6 +18,7 @@ from commands import (
     top_ups,
 )
 from commands.card_payments import complete_card_payment
+from commands.erasure import erase_personal_data
 from commands.unit_of_work import Outcome, Services
 
 HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
@@ -25,6 +26,7 @@ HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
     messages.ChangeEmp: accounts.change_emp,
     messages.RegisterCustomer: accounts.register_customer,
     messages.StorePaymentCard: accounts.store_payment_card,
+    messages.StartCardSetup: accounts.start_card_setup,
     messages.RemovePaymentCard: accounts.remove_payment_card,
     messages.SetAutoTopUp: accounts.set_auto_top_up,
     messages.DefinePackage: catalog.define_package,
@@ -49,6 +51,7 @@ HANDLERS: dict[type, Callable[[Any, Services], Outcome]] = {
     messages.ChangeCustomer: invoicing.change_customer,
     messages.RecordInvoicePayment: invoicing.record_invoice_payment,
     messages.IssueCreditNote: invoicing.issue_credit_note,
+    messages.ErasePersonalData: erase_personal_data,
 }
 
 

@@ -50,6 +50,15 @@ class StorePaymentCard:
 
 
 @dataclass(frozen=True)
+class StartCardSetup:
+    """A SetupIntent for the EMP's front end: the card is stored when Stripe reports it set up."""
+
+    emp_id: UUID
+    customer_id: UUID
+    actor: str
+
+
+@dataclass(frozen=True)
 class RemovePaymentCard:
     emp_id: UUID
     customer_id: UUID
@@ -300,3 +309,10 @@ class IssueCreditNote:
     lines: list[dict[str, int]] | None  # {"line": position, "amount_minor"}
     actor: str
     full: bool = False  # instead of lines: all that is left uncredited
+
+
+@dataclass(frozen=True)
+class ErasePersonalData:
+    emp_id: UUID
+    customer_id: UUID
+    actor: str

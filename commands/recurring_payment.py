@@ -81,4 +81,6 @@ def pay_debit(
         customer.request_card_payment(attempt_id, charge, occurred_at=now, caused_by=actor)
         ledger.save(customer, guard)
     completed = complete_card_payment(CompleteCardPayment(customer_id, attempt_id, actor), services)
+    if completed.processing:
+        return "in flight"  # its outcome comes by the gateway's webhook
     return "settled" if completed.approved else "failed"

@@ -8,6 +8,7 @@ from typing import Any
 from commands.accounts import verify_card
 from commands.application import position_of
 from commands.messages import Register
+from commands.ports import PayingCustomer
 from commands.unit_of_work import Registered, Services
 from domain.aggregates import AccountType, Customer, Subscription
 from domain.errors import ValidationFailed
@@ -19,8 +20,6 @@ def register(cmd: Register, services: Services) -> Registered:
     if cmd.account_type not in AccountType.ALL:
         raise ValidationFailed("account_type must be prepaid or postpaid", field="account_type")
     base = ledger.package_terms(cmd.emp_id, cmd.base_package) if cmd.base_package else None
-    if cmd.card is not None:
-        verify_card(services, cmd.card)
     now = services.now_for(cmd.emp_id)
     customer = Customer(
         emp_id=emp.id,
@@ -35,7 +34,8 @@ def register(cmd: Register, services: Services) -> Registered:
         caused_by=cmd.actor,
     )
     if cmd.card is not None:
-        customer.store_payment_card(cmd.card, occurred_at=now, caused_by=cmd.actor)
+        card = verify_card(services, cmd.card, PayingCustomer.of(customer))
+        customer.store_payment_card(card, occurred_at=now, caused_by=cmd.actor)
     if cmd.auto_top_up:
         customer.give_auto_top_up_consent(
             threshold_minor=None, amount_minor=None, occurred_at=now, caused_by=cmd.actor

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from psycopg_pool import ConnectionPool
 
-from commands.ports import CardVerification, ChargeResult
+from commands.ports import CardSetup, CardVerification, ChargeResult, PayingCustomer
+from domain.errors import SetUpRequired
 
 # token -> decline code when attaching (None: attaches)
 ATTACH_RULES: dict[str, str | None] = {
@@ -27,6 +28,7 @@ ATTACH_RULES: dict[str, str | None] = {
     "tok_chargeDeclinedExpiredCard": None,
     "tok_chargeDeclined": "card_declined",
     "tok_chargeDeclinedInsufficientFunds": "insufficient_funds",
+    "tok_authenticationRequired": None,
 }
 # token -> decline code when charging
 CHARGE_DECLINES: dict[str, str] = {
@@ -34,6 +36,8 @@ CHARGE_DECLINES: dict[str, str] = {
     "tok_chargeDeclinedInsufficientFunds": "insufficient_funds",
     "tok_chargeCustomerFail": "card_declined",
     "tok_chargeDeclinedExpiredCard": "expired_card",
+    # Off-session charges that the bank wants confirmed (Stripe's 4000002760003184).
+    "tok_authenticationRequired": "authentication_required",
 }
 
 
@@ -56,6 +60,14 @@ def verification_of(token: str) -> CardVerification:
     return CardVerification(approved=decline is None, decline_code=decline)
 
 
+def no_card_setup() -> CardSetup:
+    raise SetUpRequired(
+        "card setup by Stripe.js needs CHARGELEDGER_PAYMENT_GATEWAY=stripe; with the simulated"
+        " gateway store a test token (tok_visa) with PUT /v1/customers/{id}/payment-card",
+        field="payment_gateway",
+    )
+
+
 class SimulatedGateway:
     def __init__(self, pool: ConnectionPool, *, delay_seconds: float | None = None) -> None:
         self._pool = pool
@@ -63,10 +75,15 @@ class SimulatedGateway:
             float(os.environ.get(DELAY_VARIABLE) or 0) if delay_seconds is None else delay_seconds
         )
 
-    def verify_card(self, token: str) -> CardVerification:
+    def verify_card(self, token: str, *, customer: PayingCustomer) -> CardVerification:
         return verification_of(token)
 
-    def charge(self, *, token: str, amount_minor: int, currency: str, idempotency_key: str) -> ChargeResult:
+    def start_card_setup(self, *, customer: PayingCustomer) -> CardSetup:
+        return no_card_setup()
+
+    def charge(
+        self, *, token: str, amount_minor: int, currency: str, idempotency_key: str, **_: object
+    ) -> ChargeResult:
         decline = decline_of_charge(token)
         charge_id = f"ch_{uuid.uuid4().hex[:24]}"
         with self._pool.connection() as conn:
@@ -105,10 +122,15 @@ class InMemoryGateway:
         self.charges: dict[str, tuple[ChargeResult, int]] = {}
         self.attempts: list[str] = []  # every idempotency key charged, repeats included
 
-    def verify_card(self, token: str) -> CardVerification:
+    def verify_card(self, token: str, *, customer: PayingCustomer) -> CardVerification:
         return verification_of(token)
 
-    def charge(self, *, token: str, amount_minor: int, currency: str, idempotency_key: str) -> ChargeResult:
+    def start_card_setup(self, *, customer: PayingCustomer) -> CardSetup:
+        return no_card_setup()
+
+    def charge(
+        self, *, token: str, amount_minor: int, currency: str, idempotency_key: str, **_: object
+    ) -> ChargeResult:
         self.attempts.append(idempotency_key)
         if idempotency_key not in self.charges:
             decline = decline_of_charge(token) or (self.declines(token) if self.declines else None)

@@ -19,7 +19,7 @@ def top_up_balance(cmd: TopUpBalance, services: Services) -> BalanceChanged:
     completed = pay_by_card(
         services, cmd.emp_id, customer.id, payment_id, TopUpCharge(cmd.amount_minor), cmd.actor
     )
-    if not completed.approved:
+    if not completed.approved and not completed.processing:
         raise PaymentDeclined("the card was declined; the balance is unchanged")
     balance = ledger.get_customer(cmd.customer_id, cmd.emp_id).balance_minor
     return BalanceChanged(payment_id, completed.position, balance_minor=balance)

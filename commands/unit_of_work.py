@@ -57,6 +57,16 @@ class PaymentCompleted(Outcome):
 
     approved: bool | None = None
     charge_id: str | None = None
+    # Charged, the outcome still to come from the gateway (a webhook).
+    processing: bool = False
+
+
+@dataclass(frozen=True)
+class CardSetupStarted(Outcome):
+    """What the EMP's front end confirms the card with (Stripe.js)."""
+
+    setup_intent_id: str = ""
+    client_secret: str = ""
 
 
 @dataclass

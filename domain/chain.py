@@ -1,6 +1,7 @@
 """Tamper evidence: each stream's events are hash-chained. An event's link covers its
 stream, position, topic and stored bytes, and the previous link; with a key the chain is a
-keyed MAC (HMAC-SHA256), so only the key holder can forge it."""
+keyed MAC (HMAC-SHA256), so only the key holder can forge it. An event rewritten by a
+personal-data erasure keeps its link and gets a reseal link over its new bytes."""
 
 from __future__ import annotations
 
@@ -29,6 +30,22 @@ def link(
                 state,
             )
         ),
+    )
+
+
+def resealed(
+    previous: bytes,
+    original: bytes,
+    originator_id: UUID,
+    version: int,
+    topic: str,
+    state: bytes,
+    key: bytes | None,
+) -> bytes:
+    """The link of an event rewritten by an erasure (its plain personal values replaced): over
+    the previous link, the event's original link and its new bytes."""
+    return _digest(
+        key, b"chargeledger-reseal-v1" + original + link(previous, originator_id, version, topic, state, key)
     )
 
 

@@ -29,7 +29,14 @@ REASONS = {
     "insufficient_funds": "your card has insufficient funds",
     "no_card": "no payment card is stored for your account",
     "no_such_token": "your stored card is no longer valid",
+    "expired_card": "your card has expired",
+    "authentication_required": "your bank asks you to confirm this payment",
 }
+# What the customer does for a decline that needs them, before the usual advice.
+CONFIRM_IN_APP = (
+    "Please open your charging provider's app and confirm the payment there; your bank needs"
+    " your confirmation before it pays."
+)
 NOTIFIED_PURPOSES = frozenset(WHAT_FAILED)
 
 
@@ -71,7 +78,8 @@ def payment_failure_mail(
         f"Hello {name},\n\n"
         f"{what[0].upper()}{what[1:]} failed on {when}: {reason}.\n\n"
         f"Amount: {amount}\n\n"
-        f"{WHAT_TO_DO[purpose]}\n\n"
+        + (f"{CONFIRM_IN_APP}\n\n" if decline_code == "authentication_required" else "")
+        + f"{WHAT_TO_DO[purpose]}\n\n"
         "This is an automatic message about your charging account.\n"
     )
     return Mail(subject, body)

@@ -62,6 +62,8 @@ class PendingPayment:
 
     charge: Charge
     card_token: str
+    # The gateway's charge while it is processing (its outcome comes later, by webhook).
+    processing_charge_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from psycopg import Cursor
 
 from domain.aggregates import Customer, CustomerToken, Emp, OcpiParty, ReceivedCdr
 from domain.instants import utc_text
+from projections.folding import fold
 from projections.rows import Statement, TableBatch
 
 # The emp of a customer registered before this batch, for the rows the batch adds.
@@ -75,6 +76,8 @@ class AccountsBatch:
                 "version": "integer",
                 "billing_json": "text",
                 "dunning_json": "text",
+                "name_folded": "text",
+                "email_folded": "text",
             },
             key=["id"],
         )
@@ -267,6 +270,8 @@ def _customer_registered(e: Customer.Registered, batch: AccountsBatch) -> None:
             "emp_id": e.emp_id,
             "name": e.name,
             "email": e.email,
+            "name_folded": _folded(e.name),
+            "email_folded": _folded(e.email),
             "account_type": e.account_type,
             "currency": e.currency,
             "external_ref": e.external_ref,
@@ -431,6 +436,9 @@ def _cdr_assigned(e: ReceivedCdr.Assigned, batch: AccountsBatch) -> None:
 
 def _details_changed(e: Customer.DetailsChanged, batch: AccountsBatch) -> None:
     values: dict[str, Any] = {n: e.changes[n] for n in ("name", "email", "external_ref") if n in e.changes}
+    for name in ("name", "email"):
+        if name in values:
+            values[f"{name}_folded"] = _folded(values[name])
     if "billing" in e.changes:
         values["billing_json"] = None if e.changes["billing"] is None else json.dumps(e.changes["billing"])
     _customer_changed(e, batch, **values)
@@ -444,6 +452,21 @@ def _dunning_step(e: Customer.DunningStepTaken, batch: AccountsBatch) -> None:
 
 def _dunning_ended(e: Customer.DunningEnded, batch: AccountsBatch) -> None:
     _customer_changed(e, batch, dunning_json=None)
+
+
+def _personal_data_erased(e: Customer.PersonalDataErased, batch: AccountsBatch) -> None:
+    _customer_changed(e, batch, **dict.fromkeys(("name", "email", *FOLDED, "billing_json", *CARD_DETAILS)))
+
+
+FOLDED = ("name_folded", "email_folded")
+
+
+def _folded(text: str | None) -> str | None:
+    """Folded for search; None for a field that is gone (erased personal data reads as None)."""
+    return None if text is None else fold(text)
+
+
+CARD_DETAILS = ("card_brand", "card_last4", "card_exp_month", "card_exp_year")
 
 
 def _other_customer_event(e: Customer.Event, batch: AccountsBatch) -> None:
@@ -473,5 +496,6 @@ HANDLERS: dict[type, Handler] = {
     Customer.DetailsChanged: _details_changed,
     Customer.DunningStepTaken: _dunning_step,
     Customer.DunningEnded: _dunning_ended,
+    Customer.PersonalDataErased: _personal_data_erased,
     Customer.Event: _other_customer_event,
 }

@@ -21,10 +21,12 @@ class PaymentsProjection(AsyncProjection):
     topics = (
         Customer.CardPaymentRequested.TOPIC,
         Customer.CardPaymentSettled.TOPIC,
+        Customer.CardPaymentProcessing.TOPIC,
         Customer.PaymentFailed.TOPIC,
         Customer.PrepaymentDebited.TOPIC,
         Customer.DebitSettled.TOPIC,
         Customer.DunningStepTaken.TOPIC,
+        Customer.PersonalDataErased.TOPIC,
     )
     # The mail outbox is not emptied by a rebuild: each failure's mail is in it once, sent or not.
     tables = ("card_payments", "debits")
@@ -52,6 +54,13 @@ class PaymentsProjection(AsyncProjection):
             "UPDATE card_payments SET status = 'approved', completed_at = %s, charge_id = %s"
             " WHERE payment_id = %s",
             (e.timestamp, e.charge_id, e.payment_id),
+        )
+
+    @apply_event.register
+    def _(self, e: Customer.CardPaymentProcessing, cursor: Cursor[Any]) -> None:
+        cursor.execute(
+            "UPDATE card_payments SET status = 'processing', charge_id = %s WHERE payment_id = %s",
+            (e.charge_id, e.payment_id),
         )
 
     @apply_event.register
@@ -107,12 +116,22 @@ class PaymentsProjection(AsyncProjection):
             cursor, uuid5(e.originator_id, f"dunning-mail:{e.originator_version}"), e, recipient, mail
         )
 
+    @apply_event.register
+    def _(self, e: Customer.PersonalDataErased, cursor: Cursor[Any]) -> None:
+        # The mail outbox keeps what was sent and when, without recipient or body; a mail not
+        # sent yet never is.
+        cursor.execute(
+            "UPDATE mail_outbox SET recipient = NULL, body = '',"
+            " status = CASE WHEN status = 'pending' THEN 'erased' ELSE status END WHERE customer_id = %s",
+            (e.originator_id,),
+        )
+
 
 def _recipient(cursor: Cursor[Any], e: Customer.Event) -> tuple[Any, str, str, str] | None:
     """The customer's EMP, name, e-mail and currency."""
     cursor.execute("SELECT emp_id, name, email, currency FROM customers WHERE id = %s", (e.originator_id,))
     row = cursor.fetchone()
-    return None if row is None else (row[0], row[1], row[2], row[3].strip())
+    return None if row is None or row[2] is None else (row[0], row[1], row[2], row[3].strip())
 
 
 def _queue_failure_mail(cursor: Cursor[Any], e: Customer.PaymentFailed) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
+
+from projections.folding import fold
 
 CUSTOMER_COLUMNS = (
     "id, emp_id, name, email, account_type, currency, external_ref, balance_minor, card_brand,"
@@ -26,23 +29,94 @@ def customer(pool: ConnectionPool, emp_id: UUID, customer_id: UUID) -> dict[str,
 
 
 def customers_page(
-    pool: ConnectionPool, emp_id: UUID, *, limit: int, after: tuple[str, str] | None
+    pool: ConnectionPool,
+    emp_id: UUID,
+    *,
+    limit: int,
+    after: tuple[str, str] | None,
+    external_ref: str | None = None,
+    email: str | None = None,
+    q: str | None = None,
 ) -> list[dict[str, Any]]:
-    """A page of an EMP's customers in creation order; `after` is (created_at, id)."""
+    """A page of an EMP's customers in creation order; `after` is (created_at, id). Filters:
+    `external_ref` exactly, `email` whole, `q` within the name or the e-mail; both of these
+    case- and accent-insensitive (projections/folding.py)."""
+    conditions = ["emp_id = %s"]
+    values: list[Any] = [emp_id]
+    if after is not None:
+        conditions.append("(created_at, id) > (%s::timestamptz, %s::uuid)")
+        values += after
+    if external_ref is not None:
+        conditions.append("external_ref = %s")
+        values.append(external_ref)
+    if email is not None:
+        conditions.append("email_folded = %s")
+        values.append(fold(email.strip()))
+    if q is not None:
+        conditions.append("(name_folded LIKE %s OR email_folded LIKE %s)")
+        values += [_containing(fold(q.strip()))] * 2
     with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        if after is None:
-            cur.execute(
-                f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE emp_id = %s"
-                " ORDER BY created_at, id LIMIT %s",
-                (emp_id, limit),
-            )
-        else:
-            cur.execute(
-                f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE emp_id = %s"
-                " AND (created_at, id) > (%s::timestamptz, %s::uuid)"
-                " ORDER BY created_at, id LIMIT %s",
-                (emp_id, after[0], after[1], limit),
-            )
+        cur.execute(
+            f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE {' AND '.join(conditions)}"
+            " ORDER BY created_at, id LIMIT %s",
+            (*values, limit),
+        )
+        return cur.fetchall()
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def emps_page(
+    pool: ConnectionPool, *, limit: int, after: tuple[str, str] | None
+) -> list[tuple[UUID, datetime]]:
+    """A page of EMPs' (id, created_at) in creation order; `after` is (created_at, id)."""
+    start, after_id = after or (None, None)
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT id, created_at FROM emps"
+            " WHERE %s::timestamptz IS NULL OR (created_at, id) > (%s::timestamptz, %s::uuid)"
+            " ORDER BY created_at, id LIMIT %s",
+            (start, start, after_id, limit),
+        ).fetchall()
+    return [(row[0], row[1]) for row in rows]
+
+
+def sessions_page(
+    pool: ConnectionPool,
+    emp_id: UUID,
+    *,
+    limit: int,
+    after: tuple[str, str] | None,
+    customer_id: UUID | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[dict[str, Any]]:
+    """A page of an EMP's sessions in the order they ended (then by session_id), those that
+    ended in [since, until) when given; `after` is (ended_at, session_id)."""
+    conditions = ["s.emp_id = %s"]
+    values: list[Any] = [emp_id]
+    for condition, value in (
+        ("s.customer_id = %s", customer_id),
+        ("s.ended_at >= %s", since),
+        ("s.ended_at < %s", until),
+    ):
+        if value is not None:
+            conditions.append(condition)
+            values.append(value)
+    if after is not None:
+        conditions.append("(s.ended_at, s.session_id) > (%s::timestamptz, %s)")
+        values += after
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "SELECT s.session_id, s.customer_id, s.started_at, s.ended_at, s.energy_wh, s.cost_minor,"
+            " e.currency, s.location, s.recorded_at, s.invoice_id"
+            f" FROM sessions s JOIN emps e ON e.id = s.emp_id WHERE {' AND '.join(conditions)}"
+            " ORDER BY s.ended_at, s.session_id LIMIT %s",
+            (*values, limit),
+        )
         return cur.fetchall()
 
 
@@ -280,13 +354,14 @@ def balance_happened_by(pool: ConnectionPool, customer_id: UUID, as_of: Any, rec
 
 
 def search_customers(pool: ConnectionPool, emp_id: UUID, text: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Customers of one EMP whose name, e-mail, external reference or id contains `text`."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    """Customers of one EMP whose name, e-mail, external reference or id contains `text` (name
+    and e-mail case- and accent-insensitive, as the API's `q`)."""
+    folded = _containing(fold(text.strip()))
     with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
-            f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE emp_id = %s AND (name ILIKE %s OR email ILIKE %s"
-            " OR external_ref ILIKE %s OR id::text = %s) ORDER BY name, id LIMIT %s",
-            (emp_id, pattern, pattern, pattern, text.strip().lower(), limit),
+            f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE emp_id = %s AND (name_folded LIKE %s"
+            " OR email_folded LIKE %s OR external_ref ILIKE %s OR id::text = %s) ORDER BY name, id LIMIT %s",
+            (emp_id, folded, folded, _containing(text.strip()), text.strip().lower(), limit),
         )
         return cur.fetchall()
 

@@ -12,7 +12,7 @@ from uuid import uuid5
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
-from domain.aggregates import CreditNote, Invoice, Package, Subscription
+from domain.aggregates import CreditNote, Customer, Invoice, Package, Subscription
 from domain.instants import utc_text
 from domain.notifications import document_mail
 from projections.pipeline import AsyncProjection, Logged
@@ -32,6 +32,7 @@ class SubscriptionsProjection(AsyncProjection):
         Invoice.Credited.TOPIC,
         Invoice.Paid.TOPIC,
         CreditNote.Issued.TOPIC,
+        Customer.PersonalDataErased.TOPIC,
     )
     # The mail outbox is not emptied by a rebuild: each document's mail is in it once, sent or not.
     tables = (
@@ -204,6 +205,12 @@ class SubscriptionsProjection(AsyncProjection):
         )
         if e.delivery == "email" and e.buyer:
             _queue_document_mail(cursor, e, "credit_note", e.number, e.buyer)
+
+    @apply_event.register
+    def _(self, e: Customer.PersonalDataErased, cursor: Cursor[Any]) -> None:
+        # Amounts, numbers and lines stay; the buyer's details go (docs/personal-data.md).
+        for table in ("invoices", "credit_notes"):
+            cursor.execute(f"UPDATE {table} SET buyer = NULL WHERE customer_id = %s", (e.originator_id,))
 
 
 def _queue_document_mail(cursor: Cursor[Any], e: Any, kind: str, number: str, buyer: dict[str, Any]) -> None:

@@ -22,10 +22,11 @@ import uvicorn
 
 from api.app import create_app
 from api.context import ApiContext
-from chargeledger.config import Settings
+from chargeledger.config import Settings, StripeSettings
 from chargeledger.database import start_embedded_server
 from chargeledger.serving import api_context
 from chargeledger.system import System, build_system
+from tests.fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.smtp import SmtpServer
 
 EXTERNAL_URL = os.environ.get("CHARGELEDGER_TEST_DATABASE_URL")
@@ -105,14 +106,48 @@ WEBHOOK_RETRIES = (timedelta(seconds=0.2),) * 7
 
 @pytest.fixture(scope="session")
 def system(database_url: str, smtp: SmtpServer) -> Iterator[System]:
-    built = build_system(database_url, pool_size=6)
+    built = start_workers(build_system(database_url, pool_size=6), smtp)
+    yield built
+    built.close()
+
+
+def start_workers(built: System, smtp: SmtpServer) -> System:
     built.start_projections()
     built.start_payment_worker()
     built.start_mail_worker(smtp.url, "billing@test.invalid", poll_seconds=0.1, first_retry_seconds=0.2)
     # Receivers in tests listen on 127.0.0.1 over plain HTTP.
     built.start_webhook_worker(allow_insecure=True, schedule=WEBHOOK_RETRIES, poll_seconds=0.1)
+    return built
+
+
+@pytest.fixture(scope="session")
+def fake_stripe() -> Iterator[FakeStripe]:
+    """The fake Stripe (tests/fake_stripe.py) on a local port, shared by the session."""
+    fake = FakeStripe().start()
+    yield fake
+    fake.stop()
+
+
+def stripe_settings(fake: FakeStripe) -> StripeSettings:
+    return StripeSettings(secret_key=SECRET_KEY, webhook_secret=WEBHOOK_SECRET, api_base=fake.url)
+
+
+@pytest.fixture(scope="session")
+def stripe_system(server_url: str, smtp: SmtpServer, fake_stripe: FakeStripe) -> Iterator[System]:
+    """The ledger with CHARGELEDGER_PAYMENT_GATEWAY=stripe against the fake, on its own database."""
+    url = create_database(server_url, "cl_stripe")
+    built = start_workers(build_system(url, pool_size=4, stripe=stripe_settings(fake_stripe)), smtp)
     yield built
     built.close()
+    drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+def stripe_served(stripe_system: System, fake_stripe: FakeStripe) -> Iterator[ServedApp]:
+    """That ledger served on a local port; the fake Stripe sends its webhooks to it."""
+    with serving(context_for(stripe_system), stripe_system) as app:
+        fake_stripe.webhook_url = f"{app.base_url}/v1/psp/stripe/webhooks"
+        yield app
 
 
 @dataclass

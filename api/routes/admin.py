@@ -6,21 +6,25 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, get, patch, post
+from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.auth import admin_only
 from api.context import ApiContext
-from api.keys import issue_key
+from api.keys import keys_page, new_key, revoke_key
+from api.pagination import Limit, decode_cursor, encode_cursor, identifier, instant
 from api.problems import forbidden, problems
 from api.schemas import (
     AdvancedJobRunOut,
     ApiKeyIn,
+    ApiKeyInfo,
     ApiKeyOut,
+    ApiKeyPage,
     AutoTopUpDefaults,
     EmpIn,
     EmpOut,
+    EmpPage,
     EmpPatch,
     IdempotencyKey,
     TestClockAdvanceIn,
@@ -33,6 +37,7 @@ from domain.aggregates.emp import (
 )
 from domain.errors import NotFound
 from domain.money import check_currency
+from projections import queries
 
 
 @post(
@@ -71,6 +76,21 @@ def create_emp(
         )
     )
     return EmpOut.of(ctx.services.ledger.get_emp(outcome.id))
+
+
+@get("/v1/emps", guards=[admin_only], sync_to_thread=True, tags=["administration"], responses=problems())
+def list_emps(
+    ctx: NamedDependency[ApiContext], limit: Limit = 50, cursor: FromQuery[str | None] = None
+) -> EmpPage:
+    """Every EMP, oldest first, each as GET /v1/emps/{emp_id} shows it."""
+    after = tuple(decode_cursor(cursor, instant, identifier)) if cursor else None
+    rows = queries.emps_page(ctx.pool, limit=limit + 1, after=after)  # type: ignore[arg-type]
+    items = [EmpOut.of(ctx.services.ledger.get_emp(emp_id)) for emp_id, _ in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last_id, last_created = rows[limit - 1]
+        next_cursor = encode_cursor(last_created.isoformat(), str(last_id))
+    return EmpPage(items=items, next_cursor=next_cursor)
 
 
 def own_emp(request: Request[Any, Any, Any], emp_id: UUID) -> None:
@@ -167,9 +187,66 @@ def create_api_key(
     ctx: NamedDependency[ApiContext],
     idempotency_key: IdempotencyKey = None,
 ) -> ApiKeyOut:
+    """The key is in this answer only. `name` says who holds it: what its holder does is
+    signed `api-key:<id> (<name>)` in every history."""
     ctx.services.ledger.get_emp(emp_id)  # not-found for an unknown EMP
-    key = issue_key(ctx.pool, emp_id, data.role)
-    return ApiKeyOut(key=key, role=data.role, emp_id=str(emp_id))
+    row = new_key(ctx.pool, emp_id, data.role, data.name)
+    return ApiKeyOut(
+        key=row["key"],
+        role=row["role"],
+        emp_id=str(emp_id),
+        id=str(row["id"]),
+        name=row["name"],
+        created_at=row["created_at"],
+    )
 
 
-ROUTES = [create_emp, get_emp, change_emp, advance_test_clock, create_api_key]
+@get(
+    "/v1/emps/{emp_id:uuid}/api-keys",
+    guards=[admin_only],
+    sync_to_thread=True,
+    tags=["administration"],
+    responses=problems(404),
+)
+def list_api_keys(
+    emp_id: FromPath[UUID],
+    ctx: NamedDependency[ApiContext],
+    limit: Limit = 50,
+    cursor: FromQuery[str | None] = None,
+) -> ApiKeyPage:
+    """The EMP's keys that work, oldest first, without the keys themselves: who holds each,
+    and when it was last used (to the minute)."""
+    ctx.services.ledger.get_emp(emp_id)  # not-found for an unknown EMP
+    after = tuple(decode_cursor(cursor, instant, identifier)) if cursor else None
+    rows = keys_page(ctx.pool, emp_id, limit=limit + 1, after=after)  # type: ignore[arg-type]
+    items = [ApiKeyInfo.from_row(row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last["created_at"].isoformat(), str(last["id"]))
+    return ApiKeyPage(items=items, next_cursor=next_cursor)
+
+
+@delete(
+    "/v1/emps/{emp_id:uuid}/api-keys/{key_id:uuid}",
+    guards=[admin_only],
+    sync_to_thread=True,
+    tags=["administration"],
+    responses=problems(404),
+)
+def revoke_api_key(emp_id: FromPath[UUID], key_id: FromPath[UUID], ctx: NamedDependency[ApiContext]) -> None:
+    """The key stops working at once, in every process: its next request is 401."""
+    if not revoke_key(ctx.pool, emp_id, key_id):
+        raise NotFound(f"API key {key_id} not found")
+
+
+ROUTES = [
+    create_emp,
+    list_emps,
+    get_emp,
+    change_emp,
+    advance_test_clock,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+]

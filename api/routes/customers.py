@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.auth import emp_only, readers
 from api.context import ApiContext
+from api.field_patterns import NO_NUL
 from api.pagination import Limit, decode_cursor, encode_cursor, identifier, instant, position
 from api.problems import problems
 from api.schemas import (
@@ -38,7 +39,6 @@ from commands.messages import (
     TopUpBalance,
 )
 from commands.unit_of_work import BalanceChanged
-from domain.aggregates import PaymentCard
 from domain.authorization import authorization
 from domain.errors import NotFound
 from projections import queries
@@ -84,15 +84,32 @@ def register_customer(
     return Response(body, status_code=201 if outcome.created else 200)
 
 
+SearchText = Annotated[str | None, QueryParameter(min_length=1, max_length=254, pattern=NO_NUL)]
+
+
 @get("/v1/customers", guards=[readers], sync_to_thread=True, tags=["customers"], responses=problems())
 def list_customers(
     request: Request[Any, Any, Any],
     ctx: NamedDependency[ApiContext],
     limit: Limit = 50,
     cursor: FromQuery[str | None] = None,
+    external_ref: SearchText = None,
+    email: SearchText = None,
+    q: SearchText = None,
 ) -> CustomerPage:
+    """Filters, all optional and combined: `external_ref` exactly, `email` the whole address,
+    `q` part of the name or the e-mail; `email` and `q` are case- and accent-insensitive
+    ("zoe" finds Zoë)."""
     after = tuple(decode_cursor(cursor, instant, identifier)) if cursor else None
-    rows = queries.customers_page(ctx.pool, request.user.emp_id, limit=limit + 1, after=after)  # type: ignore[arg-type]
+    rows = queries.customers_page(
+        ctx.pool,
+        request.user.emp_id,
+        limit=limit + 1,
+        after=after,  # type: ignore[arg-type]
+        external_ref=external_ref,
+        email=email,
+        q=q,
+    )
     items = [CustomerOut.from_row(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
@@ -146,7 +163,7 @@ def change_customer(
     guards=[emp_only],
     sync_to_thread=True,
     tags=["customers"],
-    responses=problems(402, 404, 413),
+    responses=problems(402, 404, 413, 422),
 )
 def store_payment_card(
     customer_id: FromPath[UUID],
@@ -155,8 +172,7 @@ def store_payment_card(
     ctx: NamedDependency[ApiContext],
 ) -> CustomerOut:
     principal = request.user
-    card = PaymentCard(data.token, data.brand, data.last4, data.exp_month, data.exp_year)
-    ctx.execute(StorePaymentCard(principal.emp_id, customer_id, card, principal.actor))
+    ctx.execute(StorePaymentCard(principal.emp_id, customer_id, data.card(), principal.actor))
     return customer_out(ctx, principal.emp_id, customer_id)
 
 

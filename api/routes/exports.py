@@ -4,37 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
-from litestar.params import FromQuery, QueryParameter
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
+from litestar.params import FromQuery
 from litestar.response import Stream
 
 from api.auth import readers
 from api.context import ApiContext
-from api.instants import parse_instant
+from api.instants import FromInstant, ToInstant, parse_instant
 from api.problems import problems
 from domain.errors import InvalidPeriod
 from projections.exports import export
 
 BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
-FromInstant = Annotated[
-    str | None,
-    QueryParameter(
-        name="from",
-        description="RFC 3339 instant, inclusive",
-        schema_extra={"format": OpenAPIFormat.DATE_TIME},
-    ),
-]
-ToInstant = Annotated[
-    str | None,
-    QueryParameter(
-        description="RFC 3339 instant, exclusive", schema_extra={"format": OpenAPIFormat.DATE_TIME}
-    ),
-]
 
 
 @dataclass

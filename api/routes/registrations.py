@@ -16,7 +16,6 @@ from api.routes.subscriptions import subscription_out
 from api.schemas import IdempotencyKey, RegistrationIn, RegistrationOut
 from commands.messages import Register
 from commands.unit_of_work import Registered
-from domain.aggregates import PaymentCard
 from projections.subscriptions import SubscriptionsProjection
 
 
@@ -35,13 +34,7 @@ def register(
     idempotency_key: IdempotencyKey = None,
 ) -> RegistrationOut:
     principal = request.user
-    card = (
-        PaymentCard(
-            data.card.token, data.card.brand, data.card.last4, data.card.exp_month, data.card.exp_year
-        )
-        if data.card
-        else None
-    )
+    card = data.card.card() if data.card else None
     outcome = ctx.execute(
         Register(
             emp_id=principal.emp_id,

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import msgspec
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import FromQuery, JSONBody
 
-from api.auth import emp_only
+from api.auth import emp_only, readers
 from api.context import ApiContext
+from api.instants import FromInstant, ToInstant, parse_instant
 from api.keys import Principal
+from api.pagination import Limit, decode_cursor, encode_cursor, instant, text
 from api.problems import ApiProblem, ProblemDetails, domain_problem, problems
 from api.schemas import (
     MAX_BATCH_SESSIONS,
@@ -20,13 +23,16 @@ from api.schemas import (
     SessionBatchIn,
     SessionBatchOut,
     SessionIn,
+    SessionListItem,
     SessionOut,
+    SessionPage,
     SessionResultOut,
 )
 from api.strict_body import strictly
 from commands.messages import RecordSession
 from commands.unit_of_work import SessionRecorded
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidPeriod, NotFound
+from projections import queries
 
 
 def session_command(data: SessionIn, principal: Principal) -> RecordSession:
@@ -121,4 +127,40 @@ def _session_id_of(item: Any) -> str | None:
     return session_id if isinstance(session_id, str) else None
 
 
-ROUTES = [record_session, record_session_batch]
+@get("/v1/sessions", guards=[readers], sync_to_thread=True, tags=["sessions"], responses=problems(404, 422))
+def list_sessions(
+    request: Request[Any, Any, Any],
+    ctx: NamedDependency[ApiContext],
+    customer_id: FromQuery[UUID | None] = None,
+    from_: FromInstant = None,
+    to: ToInstant = None,
+    limit: Limit = 50,
+    cursor: FromQuery[str | None] = None,
+) -> SessionPage:
+    """The EMP's sessions in the order they ended, those of one customer with `customer_id`,
+    those that ended from `from` (inclusive) to `to` (exclusive)."""
+    emp_id = request.user.emp_id
+    since, until = parse_instant(from_, "from"), parse_instant(to, "to")
+    if since is not None and until is not None and until < since:
+        raise InvalidPeriod("to is before from", field="to")
+    if customer_id is not None and queries.customer(ctx.pool, emp_id, customer_id) is None:
+        raise NotFound(f"customer {customer_id} not found")
+    after = tuple(decode_cursor(cursor, instant, text)) if cursor else None
+    rows = queries.sessions_page(
+        ctx.pool,
+        emp_id,
+        limit=limit + 1,
+        after=after,  # type: ignore[arg-type]
+        customer_id=customer_id,
+        since=since,
+        until=until,
+    )
+    items = [SessionListItem.from_row(row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last["ended_at"].isoformat(), last["session_id"])
+    return SessionPage(items=items, next_cursor=next_cursor)
+
+
+ROUTES = [record_session, record_session_batch, list_sessions]

@@ -1,12 +1,11 @@
-"""A server-rendered page for support staff: find a customer, see the balance over time, and
-the explanation of the balance at any instant. Signed in with an EMP key kept in a cookie."""
+"""A server-rendered page for support staff: find a customer, see the balance over time, the
+explanation of the balance at any instant and the customer's context, and record a correction.
+Signed in with an EMP key once; the browser then holds a session id only (api/support_sessions.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
-from zoneinfo import ZoneInfo
+from uuid import UUID, uuid4
 
 import anyio.to_thread
 from litestar import Request, Response, get, post
@@ -16,30 +15,35 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from api.context import ApiContext
-from api.instants import parse_instant
-from api.keys import Principal, authenticate
-from api.support_chart import balance_chart
+from api.keys import authenticate
+from api.problems import forbidden
+from api.support_adjustments import AdjustmentForm, record_from_form
+from api.support_customer import customer_view
+from api.support_sessions import (
+    COOKIE,
+    LIFETIME,
+    SupportSession,
+    close_session,
+    current_session,
+    open_session,
+)
 from domain.errors import NotFound, ValidationFailed
-from domain.explanation import Line, explain
 from domain.money import format_amount
 from projections import queries
 from projections.documents.model import Document, credit_note_document, invoice_document
 from projections.documents.pdf import pdf_document
 
-COOKIE = "chargeledger_support_key"
+# The roles the API lets record adjustments (api/routes/history.py: support_or_emp).
+ADJUSTERS = frozenset({"support", "emp"})
 
 
-def signed_in(request: Request[Any, Any, Any], ctx: ApiContext) -> Principal | None:
-    key = request.cookies.get(COOKIE)
-    if not key:
-        return None
-    principal = authenticate(ctx.pool, key, ctx.admin_token)
-    return principal if principal is not None and principal.emp_id is not None else None
-
-
-def login_page(error: str | None = None, status_code: int = 200) -> Template:
+def login_page(request: Request[Any, Any, Any], error: str | None = None, status_code: int = 200) -> Template:
+    """The sign-in form; once signed in, back to the page that asked for it."""
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Template(
-        "support/login.html", context={"error": error, "signed_in": False}, status_code=status_code
+        "support/login.html",
+        context={"error": error, "session": None, "next": back if request.method == "GET" else "/support"},
+        status_code=status_code,
     )
 
 
@@ -47,38 +51,57 @@ def login_page(error: str | None = None, status_code: int = 200) -> Template:
 def search_page(
     request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext], q: FromQuery[str] = ""
 ) -> Template:
-    principal = signed_in(request, ctx)
-    if principal is None:
-        return login_page()
-    assert principal.emp_id is not None
+    session = current_session(ctx.pool, request)
+    if session is None:
+        return login_page(request)
     if "\x00" in q:
         raise ValidationFailed("q: the search text holds a NUL character", field="q")  # PostgreSQL refuses it
-    rows = queries.search_customers(ctx.pool, principal.emp_id, q.strip()) if q.strip() else []
+    emp_id = session.principal.emp_id
+    assert emp_id is not None
+    rows = queries.search_customers(ctx.pool, emp_id, q.strip()) if q.strip() else []
     customers = [
         {**row, "balance": format_amount(row["balance_minor"], row["currency"].strip())} for row in rows
     ]
-    return Template("support/search.html", context={"q": q, "customers": customers, "signed_in": True})
+    return Template("support/search.html", context={"q": q, "customers": customers, "session": session})
 
 
 @post("/support/login", include_in_schema=False)
 async def login(request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]) -> Response[Any]:
+    """A key of an EMP opens a session; wrong keys count against the address, as on the API."""
+    address = request.client.host if request.client else "unknown"
+    ctx.auth_failures.refuse_if_limited(address, "sign-ins")
     form = await request.form()
     key = str(form.get("key", "")).strip()
     principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, key, ctx.admin_token) if key else None
     if principal is None or principal.emp_id is None:
-        return login_page("That key is not an API key of an EMP.", status_code=401)
-    secure = request.url.scheme == "https"
+        if principal is None:
+            ctx.auth_failures.failed(address)
+        return login_page(request, "That key is not an API key of an EMP.", status_code=401)
+    session_id = await anyio.to_thread.run_sync(open_session, ctx.pool, principal)
+    back = str(form.get("next", ""))
+    secure = request.url.scheme == "https" or (ctx.public_url or "").startswith("https://")
     return Redirect(
-        "/support",
+        back if back.startswith("/support") and back.isprintable() else "/support",
         status_code=303,
         cookies=[
-            Cookie(key=COOKIE, value=key, httponly=True, samesite="strict", secure=secure, path="/support")
+            Cookie(
+                key=COOKIE,
+                value=session_id,
+                httponly=True,
+                samesite="strict",
+                secure=secure,
+                path="/support",
+                max_age=int(LIFETIME.total_seconds()),
+            )
         ],
     )
 
 
 @post("/support/logout", include_in_schema=False)
-async def logout() -> Response[Any]:
+async def logout(request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]) -> Response[Any]:
+    session_id = request.cookies.get(COOKIE)
+    if session_id:
+        await anyio.to_thread.run_sync(close_session, ctx.pool, session_id)
     return Redirect(
         "/support", status_code=303, cookies=[Cookie(key=COOKIE, value="", max_age=0, path="/support")]
     )
@@ -91,71 +114,51 @@ def customer_page(
     ctx: NamedDependency[ApiContext],
     at: FromQuery[str | None] = None,
 ) -> Template:
-    principal = signed_in(request, ctx)
-    if principal is None:
-        return login_page()
-    assert principal.emp_id is not None
-    row = queries.customer(ctx.pool, principal.emp_id, customer_id)
-    if row is None:
-        raise NotFound(f"customer {customer_id} not found")
-    currency = row["currency"].strip()
-    emp_now = ctx.services.now_for(principal.emp_id)
-    zone = ctx.services.ledger.get_emp(principal.emp_id).zone
-    instant = min(business_instant(at, zone) or emp_now, emp_now)
-    explanation = explain(ctx.services.ledger.events.get(customer_id), as_of=instant)
-    context = {
-        "signed_in": True,
-        "customer": row,
-        "balance_now": format_amount(row["balance_minor"], currency),
-        "chart": balance_chart(
-            queries.balance_series(ctx.pool, customer_id), currency, instant, emp_now, zone
-        ),
-        "balance_at": format_amount(explanation.balance_minor, currency),
-        "at_label": f"{instant.astimezone(zone).strftime('%Y-%m-%d %H:%M:%S')} ({zone.key})",
-        "at_value": instant.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S"),
-        "time_zone": zone.key,
-        "lines": [_line_view(line, currency, zone) for line in explanation.lines],
-        **_documents(ctx, principal.emp_id, customer_id, zone),
-    }
-    return Template("support/customer.html", context=context)
+    session = current_session(ctx.pool, request)
+    if session is None:
+        return login_page(request)
+    return _customer_page(ctx, session, customer_id, at)
 
 
-def _documents(ctx: ApiContext, emp_id: UUID, customer_id: UUID, zone: ZoneInfo) -> dict[str, Any]:
-    """The customer's invoices and credit notes, newest first (the first 500 of each)."""
+def _customer_page(
+    ctx: ApiContext,
+    session: SupportSession,
+    customer_id: UUID,
+    at: str | None = None,
+    form: AdjustmentForm | None = None,
+    status_code: int = 200,
+) -> Template:
+    emp_id = session.principal.emp_id
+    assert emp_id is not None
+    context = customer_view(ctx, emp_id, customer_id, at)
+    may_adjust = session.principal.role in ADJUSTERS
+    # A fresh form key each time the form is shown: a form sent twice records one correction.
+    shown_form = form or AdjustmentForm(form_key=str(uuid4()))
+    context.update(session=session, adjustment=shown_form if may_adjust else None)
+    return Template("support/customer.html", context=context, status_code=status_code)
 
-    def day(value: datetime | None) -> str:
-        return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d")
 
-    invoices = queries.invoices_page(ctx.pool, emp_id, customer_id=customer_id, limit=500, after=0)
-    notes = queries.credit_notes_page(ctx.pool, emp_id, customer_id=customer_id, limit=500, after=0)
-    return {
-        "invoices": [
-            {
-                "id": row["id"],
-                "number": row["number"],
-                "issued": day(row["issued_at"]),
-                "due": day(row["due_at"]),
-                "status": row["status"],
-                "total": format_amount(row["total_minor"], row["currency"].strip()),
-                "open": format_amount(
-                    max(row["total_minor"] - row["amount_paid_minor"] - row["credited_minor"], 0),
-                    row["currency"].strip(),
-                ),
-            }
-            for row in reversed(invoices)
-        ],
-        "credit_notes": [
-            {
-                "id": row["id"],
-                "number": row["number"],
-                "issued": day(row["issued_at"]),
-                "invoice_number": row["invoice_number"],
-                "reason": row["reason"],
-                "total": format_amount(row["total_minor"], row["currency"].strip()),
-            }
-            for row in reversed(notes)
-        ],
-    }
+@post("/support/customers/{customer_id:uuid}/adjustments", include_in_schema=False)
+async def adjustment_form(
+    customer_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
+) -> Response[Any]:
+    """The correction form: support records a compensating movement, as over the API."""
+    fields = {name: str(value) for name, value in (await request.form()).items()}
+    session = await anyio.to_thread.run_sync(current_session, ctx.pool, request)
+    if session is None:
+        return login_page(request, "Your session has ended: sign in again.", status_code=401)
+    if not session.csrf_matches(fields.get("csrf_token", "")):
+        raise forbidden(
+            "the form was not sent from this support page (its security token is missing or wrong)"
+        )
+    if session.principal.role not in ADJUSTERS:
+        raise forbidden(f"a key with role {session.principal.role} may not record adjustments")
+
+    def record() -> Template:
+        form = record_from_form(ctx, session.principal, customer_id, fields)
+        return _customer_page(ctx, session, customer_id, form=form, status_code=422 if form.errors else 200)
+
+    return await anyio.to_thread.run_sync(record)
 
 
 @get("/support/invoices/{invoice_id:uuid}/pdf", sync_to_thread=True, include_in_schema=False)
@@ -163,8 +166,8 @@ def invoice_pdf(
     invoice_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> Response[bytes]:
     """An invoice's PDF, for the EMP signed in to the support page; 404 for anyone else."""
-    principal = signed_in(request, ctx)
-    doc = None if principal is None else invoice_document(ctx.pool, invoice_id, principal.emp_id)
+    session = current_session(ctx.pool, request)
+    doc = None if session is None else invoice_document(ctx.pool, invoice_id, session.principal.emp_id)
     if doc is None:
         raise NotFound(f"invoice {invoice_id} not found")
     return _pdf(doc)
@@ -175,8 +178,10 @@ def credit_note_pdf(
     credit_note_id: FromPath[UUID], request: Request[Any, Any, Any], ctx: NamedDependency[ApiContext]
 ) -> Response[bytes]:
     """A credit note's PDF, for the EMP signed in to the support page; 404 for anyone else."""
-    principal = signed_in(request, ctx)
-    doc = None if principal is None else credit_note_document(ctx.pool, credit_note_id, principal.emp_id)
+    session = current_session(ctx.pool, request)
+    doc = (
+        None if session is None else credit_note_document(ctx.pool, credit_note_id, session.principal.emp_id)
+    )
     if doc is None:
         raise NotFound(f"credit note {credit_note_id} not found")
     return _pdf(doc)
@@ -190,67 +195,4 @@ def _pdf(doc: Document) -> Response[bytes]:
     )
 
 
-def business_instant(at: str | None, zone: ZoneInfo) -> datetime | None:
-    """The form's instant: a wall-clock time in the EMP's time zone (what a browser's
-    datetime-local field sends), or a full RFC 3339 instant."""
-    if at and len(at) <= 19:
-        try:
-            local = datetime.fromisoformat(at)
-        except ValueError:
-            raise ValidationFailed("at: not a date and time (YYYY-MM-DDTHH:MM:SS)", field="at") from None
-        return parse_instant(local.replace(tzinfo=zone).isoformat(), "at")
-    return parse_instant(at, "at")
-
-
-def _line_view(line: Line, currency: str, zone: ZoneInfo) -> dict[str, Any]:
-    return {
-        "sequence": line.sequence,
-        "type": line.type,
-        "occurred": line.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        "recorded": line.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "cause": describe(line, currency),
-        "delta_minor": line.delta_minor,
-        "delta": format_amount(line.delta_minor, currency),
-        "balance_after_minor": line.balance_after_minor,
-        "balance_after": format_amount(line.balance_after_minor, currency),
-    }
-
-
-def describe(line: Line, currency: str) -> str:
-    """The cause of a movement in a sentence support can read out."""
-    cause = line.cause
-    if line.type == "SessionCredited":
-        return f"credit by the charge point operator for session {cause['credited_session_id']}"
-    if line.type == "SessionCharged":
-        kwh = f"{cause['energy_wh'] // 1000}.{cause['energy_wh'] % 1000:03d} kWh"
-        return f"charging session {cause['session_id']}, {kwh}" + (
-            f" at {cause['location']}" if cause["location"] else ""
-        )
-    if line.type == "TopUpApplied" and cause.get("rule"):
-        return (
-            f"automatic top-up: the balance was {format_amount(cause['balance_at_trigger_minor'], currency)},"
-            f" below the threshold of {format_amount(cause['threshold_minor'], currency)}"
-        )
-    if line.type == "TopUpApplied":
-        return {"manual": "manual top-up by card", "package": "top-up package"}.get(
-            cause.get("source", ""), "top-up"
-        )
-    if line.type == "PrepaymentDebited":
-        return f"package {cause['package_code']}" + (
-            " (paid from the balance)" if cause["settled_by"] == "balance" else ""
-        )
-    if line.type == "UnusedDaysCredited":
-        return f"package {cause['package_code']} replaced: the unused days of its period credited"
-    if line.type == "PaymentTaken":
-        return "card payment"
-    if line.type == "AdjustmentRecorded":
-        return f"correction: {cause['reason']} (by {cause['recorded_by']})"
-    if line.type == "PaymentFailed":
-        what = "automatic top-up" if cause.get("purpose") == "automatic_top_up" else "payment"
-        return (
-            f"{what} of {format_amount(cause['attempted_minor'], currency)} failed ({cause['decline_code']})"
-        )
-    return line.type
-
-
-ROUTES = [search_page, login, logout, customer_page, invoice_pdf, credit_note_pdf]
+ROUTES = [search_page, login, logout, customer_page, adjustment_form, invoice_pdf, credit_note_pdf]

@@ -8,6 +8,7 @@ from domain.aggregates.emp import Emp
 from domain.aggregates.invoice import Invoice, InvoiceNumbering
 from domain.aggregates.ocpi import CustomerToken, OcpiParty, ReceivedCdr
 from domain.aggregates.package import Package
+from domain.aggregates.psp_event import PspEvent
 from domain.aggregates.subscription import Subscription
 from domain.packages import PackageTerms
 
@@ -25,6 +26,7 @@ __all__ = [
     "Package",
     "PackageTerms",
     "PaymentCard",
+    "PspEvent",
     "ReceivedCdr",
     "Subscription",
     "session_digest",

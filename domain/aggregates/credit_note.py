@@ -22,6 +22,8 @@ class CreditNote(Aggregate):
 
     class Issued(Aggregate.Created):
         TOPIC = "chargeledger:CreditNote.Issued"
+        PERSONAL = ("buyer",)  # sealed with the key of the customer named in PERSONAL_SUBJECT
+        PERSONAL_SUBJECT = "customer_id"
         emp_id: UUID
         customer_id: UUID
         invoice_id: UUID

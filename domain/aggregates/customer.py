@@ -9,7 +9,7 @@ is called in the transactions list, what it refers to and how it reads (`kind`, 
 from __future__ import annotations
 
 from copy import copy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -62,6 +62,7 @@ class Customer(Aggregate):
     TOPIC = "chargeledger:Customer"
     # Details added after customers existed: one registered before has none until changed.
     billing: dict[str, Any] | None = None
+    personal_data_erased = False
     CHANGEABLE = ("name", "email", "external_ref", "billing")
     # Since dunning: its state (None: not in dunning), and whether the card's last decline was hard.
     dunning: DunningState | None = None
@@ -98,6 +99,7 @@ class Customer(Aggregate):
 
     class Registered(Aggregate.Created):
         TOPIC = "chargeledger:Customer.Registered"
+        PERSONAL = ("name", "email")  # sealed with the customer's key (commands/personal_data.py)
         emp_id: UUID
         name: str
         email: str
@@ -111,6 +113,7 @@ class Customer(Aggregate):
 
     class PaymentCardStored(Event):
         TOPIC = "chargeledger:Customer.PaymentCardStored"
+        PERSONAL = ("brand", "last4", "exp_month", "exp_year")
         token: str
         brand: str
         last4: str
@@ -188,6 +191,7 @@ class Customer(Aggregate):
         history keeps the old values, an issued invoice the ones it was issued with)."""
 
         TOPIC = "chargeledger:Customer.DetailsChanged"
+        PERSONAL = ("changes.name", "changes.email", "changes.billing")
         changes: dict[str, Any]
 
         def apply(self, aggregate: Any) -> None:
@@ -350,6 +354,18 @@ class Customer(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.forget_payment(self.payment_id)
 
+    class CardPaymentProcessing(Event):
+        """The gateway took the charge and tells its outcome later: the payment stays in flight."""
+
+        TOPIC = "chargeledger:Customer.CardPaymentProcessing"
+        payment_id: UUID
+        charge_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            key = str(self.payment_id)
+            pending = aggregate.pending_payments[key]
+            aggregate.pending_payments[key] = replace(pending, processing_charge_id=self.charge_id)
+
     class PaymentFailed(Event):
         """A declined card payment: the balance does not move; the customer is told by mail."""
 
@@ -400,6 +416,19 @@ class Customer(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.dunning = None
+
+    class PersonalDataErased(Event):
+        """The customer's personal data was erased: its key is destroyed, so the personal fields
+        of its events read as None from now on (this event carries none)."""
+
+        TOPIC = "chargeledger:Customer.PersonalDataErased"
+        ERASES_KEY = True  # a process that reads it forgets the key it may hold
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.personal_data_erased = True
+            aggregate.name = aggregate.email = aggregate.billing = None
+            if aggregate.card is not None:
+                aggregate.card = PaymentCard(aggregate.card.token, None, None, None, None)  # type: ignore[arg-type]
 
     @staticmethod
     def create_id(emp_id: UUID, external_ref: str | None) -> UUID:
@@ -457,11 +486,21 @@ class Customer(Aggregate):
         unknown = set(changes) - set(self.CHANGEABLE)
         if unknown:
             raise ValueError(f"not changeable: {sorted(unknown)}")
+        erased = [name for name in changes if self.personal_data_erased and name != "external_ref"]
+        if erased:
+            raise ValidationFailed(
+                f"{erased[0]} cannot be set: this customer's personal data was erased", field=erased[0]
+            )
         changed = {name: value for name, value in changes.items() if getattr(self, name, None) != value}
         if changed:
             self.trigger_event(
                 self.DetailsChanged, changes=changed, occurred_at=occurred_at, caused_by=caused_by
             )
+
+    def erase_personal_data(self, *, occurred_at: datetime, caused_by: str) -> None:
+        """Once: a repeated erasure records nothing more."""
+        if not self.personal_data_erased:
+            self.trigger_event(self.PersonalDataErased, occurred_at=occurred_at, caused_by=caused_by)
 
     def credit_invoice(
         self,
@@ -739,6 +778,13 @@ class Customer(Aggregate):
                 self.trigger_event(self.DebitSettled, **settled, **when)
         self.trigger_event(self.CardPaymentSettled, payment_id=payment_id, charge_id=charge_id, **when)
         self.end_dunning_if_nothing_overdue(**when)
+
+    def record_payment_processing(
+        self, payment_id: UUID, *, charge_id: str, occurred_at: datetime, caused_by: str
+    ) -> None:
+        if self.pending_payment(payment_id).processing_charge_id is None:
+            when: dict[str, Any] = {"occurred_at": occurred_at, "caused_by": caused_by}
+            self.trigger_event(self.CardPaymentProcessing, payment_id=payment_id, charge_id=charge_id, **when)
 
     def record_payment_failure(
         self, payment_id: UUID, *, decline_code: str, occurred_at: datetime, caused_by: str

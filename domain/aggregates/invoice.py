@@ -148,6 +148,8 @@ class Invoice(Aggregate):
 
     class Issued(Aggregate.Created):
         TOPIC = "chargeledger:Invoice.Issued"
+        PERSONAL = ("buyer",)  # sealed with the key of the customer named in PERSONAL_SUBJECT
+        PERSONAL_SUBJECT = "customer_id"
         emp_id: UUID
         customer_id: UUID
         subscription_id: UUID

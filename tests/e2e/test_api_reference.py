@@ -14,7 +14,7 @@ import jsonschema_rs
 import pytest
 
 from tests.conftest import ServedApp
-from tests.e2e.test_support_page import CHROMIUM
+from tests.e2e.conftest import CHROMIUM
 
 METHODS = ("get", "put", "post", "delete", "patch")
 

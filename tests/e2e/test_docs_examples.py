@@ -31,6 +31,9 @@ def test_the_runnable_pages_are_found() -> None:
         "webhooks.md",
         "ocpi.md",
         "invoices.md",
+        "keys.md",
+        "payments.md",
+        "personal-data.md",
     }
     assert expected <= names
 

@@ -45,7 +45,7 @@ def test_no_field_error_shows_a_regular_expression(tenant: Tenant) -> None:
     assert response.status_code == 400, response.text
     assert "regex" not in response.text
     assert response.json()["errors"][0]["message"] == (
-        "token: must be a card token from the payment gateway (tok_visa)"
+        "token: must be a card token from the payment gateway (tok_visa, pm_card_visa)"
     )
 
 

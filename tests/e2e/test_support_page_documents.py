@@ -20,7 +20,7 @@ def signed_in(served: ServedApp, key: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=served.base_url, timeout=30.0) as client:
         login = client.post("/support/login", data={"key": key})
         assert login.status_code == 303, login.text
-        assert "chargeledger_support_key" in client.cookies
+        assert "chargeledger_support_session" in client.cookies
         yield client
 
 

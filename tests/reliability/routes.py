@@ -57,6 +57,15 @@ class World:
         if self.cpo is not None:
             self.cpo.stop()
 
+    def fresh_key(self) -> str:
+        """The id of a new key of the seeded EMP, for a DELETE to revoke instead of its own."""
+        created = self.admin.post(
+            f"/v1/emps/{self.tenant.id}/api-keys", json={"role": "auditor", "name": "Matrix"}
+        )
+        assert created.status_code == 201, created.text
+        key_id: str = created.json()["id"]
+        return key_id
+
     # --- OCPI ------------------------------------------------------------------------------
 
     def fresh_party(self) -> dict[str, Any]:
@@ -302,6 +311,14 @@ def _registration(world: World) -> Call:
     return {"token": party["token_a"]}, world.credentials_of(party)
 
 
+def _fresh_key(world: World) -> Call:
+    created = world.admin.post(
+        f"/v1/emps/{world.tenant.id}/api-keys", json={"role": "auditor", "name": "Matrix"}
+    )
+    assert created.status_code == 201, created.text
+    return {"emp_id": world.tenant.id, "key_id": created.json()["id"]}, None
+
+
 def _rotation(world: World) -> Call:
     token_c, credentials = world.fresh_connection()
     return {"token": token_c}, credentials
@@ -339,6 +356,9 @@ ROUTES = [
         lambda w: ({"emp_id": w.tenant.id}, {"to": (w.clock_now() + timedelta(minutes=1)).isoformat()}),
         foreign=True,
     ),
+    Route("GET", "/v1/emps", ADMIN, 200),
+    Route("GET", "/v1/emps/{emp_id}/api-keys", ADMIN, 200, lambda w: ({"emp_id": w.tenant.id}, None)),
+    Route("DELETE", "/v1/emps/{emp_id}/api-keys/{key_id}", ADMIN, 204, _fresh_key),
     Route("GET", "/v1/customers", READERS, 200),
     Route("POST", "/v1/customers", EMP, 201, _new_customer_body),
     Route("GET", "/v1/customers/{customer_id}", READERS, 200, _customer, foreign=True),
@@ -351,6 +371,10 @@ ROUTES = [
         foreign=True,
     ),
     Route("DELETE", "/v1/customers/{customer_id}/payment-card", EMP, 200, _card_holder, foreign=True),
+    Route("DELETE", "/v1/customers/{customer_id}/personal-data", EMP, 204, _card_holder, foreign=True),
+    # The app under test takes cards through the simulated gateway: no card setup, no Stripe events.
+    Route("POST", "/v1/customers/{customer_id}/card-setup", EMP, 422, _customer, foreign=True),
+    Route("POST", "/v1/psp/stripe/webhooks", PUBLIC, 404, lambda w: ({}, {"id": "evt_1", "type": "ping"})),
     Route(
         "PUT",
         "/v1/customers/{customer_id}/auto-top-up",
@@ -445,6 +469,14 @@ ROUTES = [
     ),
     Route("POST", "/v1/sessions", EMP, 201, _session_body, foreign=True),
     Route("POST", "/v1/sessions/batch", EMP, 200, _session_batch_body),
+    Route(
+        "GET",
+        "/v1/sessions",
+        READERS,
+        200,
+        lambda w: ({"query": {"customer_id": w.prepaid["id"], "from": "2026-01-01T00:00:00Z"}}, None),
+        foreign=True,
+    ),
     Route(
         "POST",
         "/v1/registrations",

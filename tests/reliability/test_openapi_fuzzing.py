@@ -40,6 +40,7 @@ What the checks cannot ask of this API, by design, and so is relaxed (and only t
 from __future__ import annotations
 
 import random
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -113,6 +114,9 @@ def real_resources(world: World, route: Route | None = None) -> dict[str, list[s
         "endpoint_id": [endpoint],
         "message_id": [message],
         "emp_id": [world.tenant.id],
+        "key_id": [world.fresh_key()]
+        if route is not None and "{key_id}" in route.path
+        else [str(uuid.uuid4())],
         "cdr_id": [world.cdr_id],
         "token_uid": [world.token_uid],
         "uid": [world.token_uid],

@@ -17,7 +17,7 @@ from tests.reliability.routes import CPO, PUBLIC, ROUTES, Route, World, build_wo
 from tests.reliability.serving import ledger_of_its_own
 
 CALLERS = ["nobody", "stranger", "emp", "support", "auditor", "admin", "other-emp", "cpo"]
-CODES = {401: "unauthorized", 403: "forbidden", 404: "not-found"}
+CODES = {401: "unauthorized", 403: "forbidden", 404: "not-found", 422: "validation-error"}
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,9 @@ def test_the_matrix_covers_every_documented_operation(world: World) -> None:
     documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
 
     assert documented == {(route.method, route.path) for route in ROUTES}
-    assert {route.path for route in ROUTES if route.roles == PUBLIC} == {"/health", "/metrics"}
+    # Stripe's events prove themselves by their signature (tests/e2e/test_stripe_payments.py).
+    public = {"/health", "/metrics", "/v1/psp/stripe/webhooks"}
+    assert {route.path for route in ROUTES if route.roles == PUBLIC} == public
     assert {route.path for route in ROUTES if route.roles == CPO} == {
         path for path in document["paths"] if path.startswith("/ocpi/")
     }
@@ -140,7 +142,16 @@ def test_keys_are_stored_as_sha256_of_their_secret_only(world: World) -> None:
         }
         stored = dict(conn.execute("SELECT id::text, secret_sha256 FROM api_keys").fetchall())
 
-    assert columns == {"id", "emp_id", "role", "secret_sha256", "created_at", "revoked_at"}
+    assert columns == {
+        "id",
+        "emp_id",
+        "role",
+        "name",
+        "secret_sha256",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    }
     everything = database_text(database_url)
     for key in world.tenant.keys.values():
         key_id, secret = str(uuid.UUID(key[4:36])), key[36:]
