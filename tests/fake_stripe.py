@@ -89,6 +89,9 @@ class FakeStripe:
         self.webhook_url: str | None = None
         # Charges answered `processing` (their outcome comes later: finish_processing).
         self.processing = False
+        # PaymentMethods whose bank refuses charges for now (`insufficient_funds`): a test's way to
+        # empty a cardholder's account and fill it again, which Stripe's test cards cannot.
+        self.without_funds: set[str] = set()
         # Seconds a PaymentIntent's creation takes after it is made, before the answer (crash tests).
         self.delay_seconds = 0.0
         fake = self
@@ -306,6 +309,8 @@ class FakeStripe:
         intent_id = object_id("pi")
         card = self._card_of(method)
         decline = card.charge_decline if card is not None else None
+        if method["id"] in self.without_funds:
+            decline = "insufficient_funds"
         status = "processing" if self.processing else "succeeded"
         if decline == "authentication_required":
             status = "requires_action"
@@ -357,6 +362,10 @@ class FakeStripe:
         return intent
 
     # --- for tests -----------------------------------------------------------------------
+
+    def set_funds(self, payment_method_id: str, *, available: bool) -> None:
+        with self.lock:
+            (self.without_funds.discard if available else self.without_funds.add)(payment_method_id)
 
     def payment_intents(self) -> list[dict[str, Any]]:
         with self.lock:

@@ -18,8 +18,10 @@ from tests.conftest import ServedApp, Tenant, make_tenant
 from tests.e2e.ledger_story import (
     advance,
     balance,
+    define_catalog,
     problem_code,
     session,
+    subscribe,
     transactions,
     wait_for_balance,
     wait_until_mail_sent,
@@ -248,25 +250,58 @@ def test_the_simulated_gateway_refuses_an_expired_card_too(
     on_clock.close()
 
 
-def test_a_prepaid_year_on_a_test_clock_is_paid_through_stripe(
+def card_method(fake: FakeStripe, customer_id: str) -> str:
+    """The id of the PaymentMethod attached to this ledger customer's Stripe Customer."""
+    with fake.lock:
+        [customer] = [
+            c["id"]
+            for c in fake.customers.values()
+            if c["metadata"].get("chargeledger_customer_id") == customer_id
+        ]
+        [method] = [m["id"] for m in fake.payment_methods.values() if m["customer"] == customer]
+    return method
+
+
+def test_a_prepaid_year_through_stripe_with_dunning_a_block_and_a_top_up_that_lifts_it(
     stripe_served: ServedApp, fake_stripe: FakeStripe, smtp: SmtpServer
 ) -> None:
-    """Card set up by the front end, a charging month after month topped up automatically, and a
-    month on a card that declines: one PaymentIntent per top-up, one mail for the decline."""
+    """A prepaid year on a test clock against the fake Stripe: a card set up by the front end, a
+    monthly subscription (9.90) and a 25.00 session a month, automatic top-ups of 30.00 paid by
+    one PaymentIntent each. In June the cardholder's account runs dry: the top-ups are declined,
+    July's subscription payment too, and it walks the dunning ladder (retried on days 1, 3 and 7)
+    to a block on day 14. Once the account is filled again, a manual top-up settles what is
+    overdue and lifts the block at once; the rest of the year is paid as before."""
     with stripe_served.client(stripe_served.admin_token) as admin:
         shop = make_tenant(stripe_served, admin, test_clock=datetime(2026, 1, 1, tzinfo=UTC))
+    define_catalog(shop)
     ann = register(shop)
     setup = shop.emp.post(f"/v1/customers/{ann['id']}/card-setup").json()
     assert delivered(fake_stripe, fake_stripe.confirm_setup(setup["setup_intent_id"])) == "recorded"
+    method = card_method(fake_stripe, ann["id"])
     assert shop.emp.put(f"/v1/customers/{ann['id']}/auto-top-up", json={"enabled": True}).status_code == 200
+    subscribe(shop, ann["id"], "BASE-PRE")
+
+    def customer() -> dict[str, Any]:
+        found: dict[str, Any] = shop.emp.get(f"/v1/customers/{ann['id']}").json()
+        return found
+
+    def allowed() -> str:
+        answer: str = shop.emp.post(f"/v1/customers/{ann['id']}/authorize").json()["allowed"]
+        return answer
 
     for month in range(1, 13):
         mid_month = datetime(2026, month, 15, 12, tzinfo=UTC)
         advance(shop, mid_month)
-        if month in (6, 7):  # a card that declines for June, a good one again from July
-            token = "pm_card_chargeCustomerFail" if month == 6 else "pm_card_visa"
-            stored = shop.emp.put(f"/v1/customers/{ann['id']}/payment-card", json={"token": token})
-            assert stored.status_code == 200, stored.text
+        if month == 6:
+            fake_stripe.set_funds(method, available=False)
+        if month == 7:
+            assert customer()["dunning"] == {
+                "since": "2026-07-01T00:00:00Z",
+                "step": 5,
+                "overdue_minor": 990,
+                "blocked": True,
+            }
+            assert allowed() == "BLOCKED"
         charged = session(
             shop,
             ann["id"],
@@ -276,15 +311,31 @@ def test_a_prepaid_year_on_a_test_clock_is_paid_through_stripe(
         )
         assert charged.status_code == 201, charged.text
         wait_until_payments_settled(shop, ann["id"])
+        if month == 7:
+            advance(shop, datetime(2026, 7, 16, 12, tzinfo=UTC))
+            assert (customer()["dunning"]["blocked"], allowed()) == (True, "BLOCKED")
+            fake_stripe.set_funds(method, available=True)
+            topped = shop.emp.post(f"/v1/customers/{ann['id']}/top-ups", json={"amount_minor": 5000})
+            assert topped.status_code == 201, topped.text
+            assert (customer()["dunning"], allowed()) == (None, "ALLOWED")
+    advance(shop, datetime(2026, 12, 31, 12, tzinfo=UTC))
 
     intents = intents_of(fake_stripe, ann["id"])
-    paid = [i for i in intents if i["status"] == "succeeded"]
-    [declined] = [i for i in intents if i["status"] != "succeeded"]
-    assert declined["amount"] == 3000
-    top_ups = [t for t in transactions(shop, ann["id"]) if t["type"] == "top_up"]
-    assert [t["amount_minor"] for t in top_ups] == [3000] * len(paid)
-    assert balance(shop, ann["id"]) == 3000 * len(paid) - 2500 * 12
+    top_ups = [t["amount_minor"] for t in transactions(shop, ann["id"]) if t["type"] == "top_up"]
+    assert [i["amount"] for i in intents if i["status"] == "succeeded"] == top_ups
+    assert top_ups == [3000] * 7 + [5000] + [3000] * 6
+    # Declined: June's top-up, July 1st's top-up and subscription payment, its three retries,
+    # and July 15th's top-up.
+    assert [i["amount"] for i in intents if i["status"] != "succeeded"] == [3000, 3000] + [990] * 4 + [3000]
+    balance_now = customer()["balance_minor"]
+    assert balance_now == sum(t["amount_minor"] for t in transactions(shop, ann["id"]))
+    assert balance_now == sum(top_ups) - 12 * 990 - 12 * 2500
+    assert customer()["dunning"] is None
     wait_until_mail_sent(shop, ann["id"])
-    [mail] = smtp.inbox.to(ann["email"])
-    assert "your card was declined" in mail.get_content()
+    subjects = sorted(m["Subject"] for m in smtp.inbox.to(ann["email"]))
+    assert subjects == sorted(
+        ["Payment failed: 30.00 EUR (automatic top-up)"] * 3
+        + ["Payment failed: 9.90 EUR (subscription payment)", "Blocked: 9.90 EUR overdue"]
+        + [f"Payment reminder {n}: 9.90 EUR overdue" for n in (1, 2, 3, 4)]
+    )
     shop.close()
