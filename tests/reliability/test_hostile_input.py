@@ -16,7 +16,7 @@ from api.asgi import MAX_BODY_BYTES
 from tests.conftest import ServedApp, Tenant
 from tests.e2e.ledger_story import CARD, customer, session
 from tests.reliability.evidence import captured_logs, database_text
-from tests.reliability.routes import CPO, ROUTES, Route, World, build_world
+from tests.reliability.routes import CPO, PUBLIC, ROUTES, Route, World, build_world
 
 CUSTOMER = {"name": "Ann Driver", "email": "ann@example.com", "account_type": "prepaid"}
 WRITES = [route for route in ROUTES if route.method in ("POST", "PUT")]
@@ -47,6 +47,8 @@ def client_for(world: World, route: Route, parameters: dict[str, Any] | None = N
         return world.ocpi_client((parameters or {}).get("token", world.token_c))
     if route.roles == {"admin"}:
         return world.admin
+    if route.roles == PUBLIC:  # no key at all (a PSP's webhook)
+        return world.served.client()
     return world.tenant.emp if "emp" in route.roles else world.tenant.as_role(sorted(route.roles)[0])
 
 
