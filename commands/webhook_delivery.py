@@ -15,6 +15,7 @@ from typing import Protocol
 from uuid import UUID
 
 from prometheus_client import Counter, Histogram
+from psycopg_pool import PoolClosed
 
 from commands.background import BackgroundWorker
 from commands.outbound import send
@@ -118,6 +119,12 @@ class WebhookDeliveryWorker(BackgroundWorker):
     def _deliver(self, delivery: Delivery) -> None:
         try:
             self.attempt(delivery)
+        except PoolClosed:
+            # The service stopped while this attempt was under way: it is tried again when its
+            # lease ends, by whichever process runs then.
+            logger.info(
+                "webhook delivery interrupted by shutdown; its lease will end", extra=_about(delivery)
+            )
         except Exception:
             logger.exception("webhook delivery not recorded; its lease will end", extra=_about(delivery))
         finally:
