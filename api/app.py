@@ -132,6 +132,10 @@ def create_app(
     def provide_ctx() -> ApiContext:
         return ctx
 
+    def listen_for_revocations() -> None:
+        if ctx.database_url:  # without it nothing is remembered: every request reads its key
+            ctx.verified_keys.start(ctx.database_url)
+
     def keep_context(app_config: AppConfig) -> AppConfig:
         app_config.state["ctx"] = ctx
         return app_config
@@ -214,7 +218,12 @@ def create_app(
             directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine
         ),
         on_app_init=[keep_context],
-        on_startup=[use_handler_threads, document_operations, freeze_what_startup_made],
+        on_startup=[
+            use_handler_threads,
+            document_operations,
+            listen_for_revocations,
+            freeze_what_startup_made,
+        ],
         plugins=[StrictStructSchemaPlugin()],
-        on_shutdown=list(on_shutdown),
+        on_shutdown=[ctx.verified_keys.stop, *on_shutdown],
     )

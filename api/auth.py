@@ -30,11 +30,14 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
         address = connection.client.host if connection.client else "unknown"
         ctx.auth_failures.refuse_if_limited(address, "requests")
         token = token.strip()
-        # Read each time, never cached: a revoked key fails at once in every process.
-        principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, token, ctx.admin_token)
+        principal = ctx.verified_keys.get(token)
         if principal is None:
-            ctx.auth_failures.failed(address)
-            raise unauthorized("the API key is not valid")
+            generation = ctx.verified_keys.generation
+            principal = await anyio.to_thread.run_sync(authenticate, ctx.pool, token, ctx.admin_token)
+            if principal is None:
+                ctx.auth_failures.failed(address)
+                raise unauthorized("the API key is not valid")
+            ctx.verified_keys.put(token, principal, generation)
         return AuthenticationResult(user=principal, auth=token)
 
 

@@ -14,6 +14,7 @@ from prometheus_client import Counter
 from psycopg_pool import ConnectionPool
 
 from api.rate_limit import DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_RATE_LIMITS, AuthFailures, RateLimit
+from api.verified_keys import VerifiedKeys
 from commands.handlers import handle
 from commands.jobs import JobRun
 from commands.messages import RecordSession
@@ -64,6 +65,8 @@ class ApiContext:
     database_url: str = ""
     chain_key: bytes | None = None
     write_wait_timeout: float = 10.0
+    # Keys verified a moment ago: most requests authenticate without a database round trip.
+    verified_keys: VerifiedKeys = field(default_factory=VerifiedKeys)
     # Per role; a role left out is not limited (api/rate_limit.py).
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     # Failed authentications per client address (None: not limited).

@@ -1,8 +1,9 @@
 """API keys: issued once, stored only as a SHA-256 of their secret, compared in constant time;
 named after who holds them, listed without their secret, revoked at once.
 
-Every request with a key reads its row (revoked keys fail at once in every process: there is
-no cache to outlive a revocation); `last_used_at` is written at most once a minute per key."""
+A request whose key was verified a moment ago in this process needs no lookup
+(api/verified_keys.py: a revocation is heard at once by every process); `last_used_at` is
+written at most once a minute per key, when the key is looked up."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 ROLES = ("emp", "support", "auditor")
+# Notified with a key's id when it is revoked or deleted (migrations/0021_key_revocation_notify.sql).
+REVOKED_CHANNEL = "chargeledger_api_key_revoked"
 PREFIX = "clk_"
 
 
@@ -88,6 +91,7 @@ def revoke_key(pool: ConnectionPool, emp_id: UUID, key_id: UUID) -> bool:
             "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND emp_id = %s AND revoked_at IS NULL",
             (key_id, emp_id),
         )
+        # Heard by every process when this commits (migrations/0021): each forgets the key.
         return revoked.rowcount == 1
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -19,6 +19,19 @@ MAX_POSITION = 2**63 - 1  # PostgreSQL bigint
 
 def encode_cursor(*parts: str) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(list(parts))).decode().rstrip("=")
+
+
+def cursor_after(rows: Sequence[Mapping[str, Any]], limit: int, *columns: str) -> str | None:
+    """The next page's cursor when the query (asked for `limit + 1` rows) found more: the named
+    columns of this page's last row, instants in ISO form."""
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor(*(_part(last[column]) for column in columns))
+
+
+def _part(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def decode_cursor(cursor: str, *kinds: Callable[[str], Any]) -> list[Any]:

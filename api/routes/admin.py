@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from api.auth import admin_only
 from api.context import ApiContext
 from api.keys import keys_page, new_key, revoke_key
-from api.pagination import Limit, decode_cursor, encode_cursor, identifier, instant
+from api.pagination import Limit, cursor_after, decode_cursor, encode_cursor, identifier, instant
 from api.problems import forbidden, problems
 from api.schemas import (
     AdvancedJobRunOut,
@@ -220,10 +220,7 @@ def list_api_keys(
     after = tuple(decode_cursor(cursor, instant, identifier)) if cursor else None
     rows = keys_page(ctx.pool, emp_id, limit=limit + 1, after=after)  # type: ignore[arg-type]
     items = [ApiKeyInfo.from_row(row) for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["created_at"].isoformat(), str(last["id"]))
+    next_cursor = cursor_after(rows, limit, "created_at", "id")
     return ApiKeyPage(items=items, next_cursor=next_cursor)
 
 
@@ -238,6 +235,7 @@ def revoke_api_key(emp_id: FromPath[UUID], key_id: FromPath[UUID], ctx: NamedDep
     """The key stops working at once, in every process: its next request is 401."""
     if not revoke_key(ctx.pool, emp_id, key_id):
         raise NotFound(f"API key {key_id} not found")
+    ctx.verified_keys.forget(str(key_id))  # here at once; the other processes hear the NOTIFY
 
 
 ROUTES = [

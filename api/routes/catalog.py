@@ -11,7 +11,7 @@ from litestar.params import FromQuery, JSONBody
 
 from api.auth import emp_only, readers
 from api.context import ApiContext
-from api.pagination import Limit, decode_cursor, encode_cursor, text
+from api.pagination import Limit, cursor_after, decode_cursor, text
 from api.problems import problems
 from api.schemas import IdempotencyKey, PackageIn, PackageOut, PackagePage
 from commands.messages import DefinePackage
@@ -66,7 +66,7 @@ def list_packages(
     after = decode_cursor(cursor, text)[0] if cursor else None
     rows = queries.packages_page(ctx.pool, request.user.emp_id, limit=limit + 1, after=after)
     items = [PackageOut.from_row(row) for row in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1]["code"]) if len(rows) > limit else None
+    next_cursor = cursor_after(rows, limit, "code")
     return PackagePage(items=items, next_cursor=next_cursor)
 
 

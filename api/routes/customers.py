@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from api.auth import emp_only, readers
 from api.context import ApiContext
 from api.field_patterns import NO_NUL
-from api.pagination import Limit, decode_cursor, encode_cursor, identifier, instant, position
+from api.pagination import Limit, cursor_after, decode_cursor, identifier, instant, position
 from api.problems import problems
 from api.schemas import (
     AuthorizationOut,
@@ -111,10 +111,7 @@ def list_customers(
         q=q,
     )
     items = [CustomerOut.from_row(row) for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["created_at"].isoformat(), str(last["id"]))
+    next_cursor = cursor_after(rows, limit, "created_at", "id")
     return CustomerPage(items=items, next_cursor=next_cursor)
 
 
@@ -298,7 +295,7 @@ def list_transactions(
     after = decode_cursor(cursor, position)[0] if cursor else 0
     rows = queries.transactions_page(ctx.pool, emp_id, customer_id, limit=limit + 1, after=after)
     items = [TransactionOut.from_row(row) for row in rows[:limit]]
-    next_cursor = encode_cursor(str(rows[limit - 1]["sequence"])) if len(rows) > limit else None
+    next_cursor = cursor_after(rows, limit, "sequence")
     return TransactionPage(items=items, next_cursor=next_cursor)
 
 

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.auth import emp_only, readers, support_or_emp
 from api.context import ApiContext
-from api.pagination import Limit, decode_cursor, encode_cursor, position
+from api.pagination import Limit, cursor_after, decode_cursor, position
 from api.problems import problems
 from api.schemas import (
     CreditNoteIn,
@@ -58,7 +58,7 @@ def list_invoices(
         ctx.pool, request.user.emp_id, customer_id=customer_id, limit=limit + 1, after=after
     )
     items = [InvoiceOut.from_row(row) for row in rows[:limit]]
-    next_cursor = encode_cursor(str(rows[limit - 1]["sequence"])) if len(rows) > limit else None
+    next_cursor = cursor_after(rows, limit, "sequence")
     return InvoicePage(items=items, next_cursor=next_cursor)
 
 
@@ -189,7 +189,7 @@ def list_credit_notes(
         ctx.pool, request.user.emp_id, customer_id=customer_id, limit=limit + 1, after=after
     )
     items = [CreditNoteOut.from_row(row) for row in rows[:limit]]
-    next_cursor = encode_cursor(str(rows[limit - 1]["sequence"])) if len(rows) > limit else None
+    next_cursor = cursor_after(rows, limit, "sequence")
     return CreditNotePage(items=items, next_cursor=next_cursor)
 
 

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.auth import admin_only
 from api.context import ApiContext
-from api.pagination import Limit, decode_cursor, encode_cursor, identifier, instant
+from api.pagination import Limit, cursor_after, decode_cursor, identifier, instant
 from api.problems import problems
 from api.schemas import IdempotencyKey, JobName, JobRunIn, JobRunOut, JobRunPage
 from projections import queries
@@ -53,10 +53,7 @@ def list_job_runs(
     before = tuple(decode_cursor(cursor, instant, identifier)) if cursor else None
     rows = queries.job_runs_page(ctx.pool, limit=limit + 1, before=before)  # type: ignore[arg-type]
     items = [JobRunOut.from_row(row) for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["started_at"].isoformat(), str(last["id"]))
+    next_cursor = cursor_after(rows, limit, "started_at", "id")
     return JobRunPage(items=items, next_cursor=next_cursor)
 
 

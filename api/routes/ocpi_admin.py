@@ -15,7 +15,7 @@ from api.auth import emp_only, readers
 from api.context import ApiContext
 from api.ocpi.envelope import sha256
 from api.ocpi.urls import versions_url
-from api.pagination import Limit, decode_cursor, encode_cursor, identifier, instant
+from api.pagination import Limit, cursor_after, decode_cursor, identifier, instant
 from api.problems import problems
 from api.schemas import (
     AssignCdrIn,
@@ -125,10 +125,7 @@ def list_unmatched_cdrs(
         )
         for row in rows[:limit]
     ]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["received_at"].isoformat(), str(last["id"]))
+    next_cursor = cursor_after(rows, limit, "received_at", "id")
     return UnmatchedCdrPage(items, next_cursor)
 
 

@@ -15,7 +15,7 @@ from api.auth import emp_only, readers
 from api.context import ApiContext
 from api.instants import FromInstant, ToInstant, parse_instant
 from api.keys import Principal
-from api.pagination import Limit, decode_cursor, encode_cursor, instant, text
+from api.pagination import Limit, cursor_after, decode_cursor, instant, text
 from api.problems import ApiProblem, ProblemDetails, domain_problem, problems
 from api.schemas import (
     MAX_BATCH_SESSIONS,
@@ -156,10 +156,7 @@ def list_sessions(
         until=until,
     )
     items = [SessionListItem.from_row(row) for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["ended_at"].isoformat(), last["session_id"])
+    next_cursor = cursor_after(rows, limit, "ended_at", "session_id")
     return SessionPage(items=items, next_cursor=next_cursor)
 
 

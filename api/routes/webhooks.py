@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.auth import emp_only, readers
 from api.context import ApiContext
-from api.pagination import Limit, decode_cursor, encode_cursor, identifier, instant, position
+from api.pagination import Limit, cursor_after, decode_cursor, encode_cursor, identifier, instant, position
 from api.problems import problems
 from api.schemas import (
     FeedEventOut,
@@ -98,10 +98,7 @@ def list_endpoints(
 ) -> WebhookEndpointPage:
     after = tuple(decode_cursor(cursor, instant, identifier)) if cursor else None
     rows = endpoints.page(ctx.pool, request.user.emp_id, limit=limit + 1, after=after)  # type: ignore[arg-type]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["created_at"].isoformat(), str(last["id"]))
+    next_cursor = cursor_after(rows, limit, "created_at", "id")
     return WebhookEndpointPage([WebhookEndpointOut.from_row(row) for row in rows[:limit]], next_cursor)
 
 
@@ -203,10 +200,7 @@ def list_messages(
     endpoint_row(ctx, request.user.emp_id, endpoint_id)
     after = tuple(decode_cursor(cursor, instant, identifier)) if cursor else None
     rows = endpoints.messages_page(ctx.pool, endpoint_id, limit=limit + 1, after=after)  # type: ignore[arg-type]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["created_at"].isoformat(), str(last["message_id"]))
+    next_cursor = cursor_after(rows, limit, "created_at", "message_id")
     return WebhookMessagePage([WebhookMessageOut.from_row(row) for row in rows[:limit]], next_cursor)
 
 

@@ -133,6 +133,16 @@ def payments_model_at_head(tenant: Tenant) -> bool:
     return lag == 0
 
 
+def refused_soon(client: Any, path: str, timeout: float = 5.0) -> Any:
+    """The first 401 a client gets for `path` within `timeout` (another process hears of a
+    revocation by a NOTIFY, a moment after it commits)."""
+    deadline = time.monotonic() + timeout
+    while (answer := client.get(path)).status_code != 401:
+        assert time.monotonic() < deadline, f"still {answer.status_code} after {timeout} s"
+        time.sleep(0.02)
+    return answer
+
+
 def wait_until_payments_settled(tenant: Tenant, customer_id: str, timeout: float = 10.0) -> None:
     """Until the payments model has applied the log to its head and none of the customer's card
     payments is pending. An automatic top-up is requested with the debit that triggers it, so
