@@ -24,7 +24,6 @@ from commands.payment_worker import PendingPaymentWorker
 from commands.ports import Clock, PaymentGateway, SystemClock
 from commands.resealing import PostgresErasure
 from commands.simulated_gateway import SimulatedGateway
-from commands.stripe_gateway import StripeGateway
 from commands.unit_of_work import Services
 from commands.webhook_delivery import WebhookDeliveryWorker
 from domain.aggregates import Customer
@@ -296,6 +295,9 @@ def build_system(
 
     progress = Progress([p.name for p in projections], positions)
     if gateway is None and stripe is not None:
+        # Imported here: Stripe's SDK costs each process 25 MiB, and most run the simulator.
+        from commands.stripe_gateway import StripeGateway
+
         gateway = StripeGateway(
             pool, secret_key=stripe.secret_key, webhook_secret=stripe.webhook_secret, api_base=stripe.api_base
         )

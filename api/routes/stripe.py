@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-import stripe
 from anyio import to_thread
 from litestar import Request, post
 from litestar.di import NamedDependency
@@ -17,8 +16,6 @@ from api.auth import emp_only
 from api.context import ApiContext
 from api.problems import problems
 from commands.messages import StartCardSetup
-from commands.stripe_events import record_stripe_event
-from commands.stripe_gateway import StripeGateway
 from commands.unit_of_work import CardSetupStarted
 from domain.errors import NotFound, ValidationFailed
 
@@ -54,6 +51,12 @@ async def stripe_webhook(request: Request[Any, Any, Any], ctx: NamedDependency[A
     """No API key: the `Stripe-Signature` header (HMAC-SHA256 with the endpoint's signing
     secret, at most 300 s old) proves the event is Stripe's. A bad signature: 400, nothing
     recorded. Each event is recorded once by its id; a repeat answers 200 and changes nothing."""
+    # Imported here: Stripe's SDK costs each process 25 MiB, and most run the simulator.
+    import stripe
+
+    from commands.stripe_events import record_stripe_event
+    from commands.stripe_gateway import StripeGateway
+
     gateway = ctx.services.gateway
     if not isinstance(gateway, StripeGateway):
         raise NotFound("no Stripe webhooks here: CHARGELEDGER_PAYMENT_GATEWAY is not stripe")
