@@ -63,7 +63,12 @@ def pay_debit(
     if guard is not None and guard.outcome is not None:
         return "done"  # this attempt was made already
     now = services.now_for(emp_id)
-    if guard is None:
+    earlier = customer.debit_payment_in_flight(debit_id)
+    if guard is None and earlier is not None:
+        # One card payment per debit at a time: a dunning retry or a new card while an earlier
+        # charge is processing (or was cut off by a crash) completes that one, never a second.
+        attempt_id = earlier
+    elif guard is None:
         if customer.settle_debit_from_balance(debit_id, occurred_at=now, caused_by=actor):
             ledger.save(customer)
             return "settled"

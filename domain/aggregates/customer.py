@@ -729,6 +729,14 @@ class Customer(Aggregate):
     def is_pending(self, payment_id: UUID) -> bool:
         return str(payment_id) in self.pending_payments
 
+    def debit_payment_in_flight(self, debit_id: UUID) -> UUID | None:
+        """A card payment of this debit requested and not yet answered (processing at the
+        gateway, or cut off by a crash), if there is one."""
+        for key, pending in self.pending_payments.items():
+            if isinstance(pending.charge, DebitCharge) and pending.charge.debit_id == debit_id:
+                return UUID(key)
+        return None
+
     def forget_payment(self, payment_id: UUID) -> None:
         key = str(payment_id)
         self.pending_payments.pop(key, None)

@@ -339,3 +339,29 @@ def test_a_prepaid_year_through_stripe_with_dunning_a_block_and_a_top_up_that_li
         + [f"Payment reminder {n}: 9.90 EUR overdue" for n in (1, 2, 3, 4)]
     )
     shop.close()
+
+
+def test_a_subscription_payment_still_processing_is_never_charged_a_second_time(
+    stripe_served: ServedApp, fake_stripe: FakeStripe
+) -> None:
+    """While the charge of a debit is processing at Stripe, the dunning ladder's retries on days
+    1, 3 and 7 complete that charge rather than make another; its webhook settles the debit."""
+    with stripe_served.client(stripe_served.admin_token) as admin:
+        shop = make_tenant(stripe_served, admin, test_clock=datetime(2026, 3, 1, 10, tzinfo=UTC))
+    define_catalog(shop)
+    ann = register(shop, "pm_card_visa")
+    fake_stripe.processing = True
+    try:
+        subscribe(shop, ann["id"], "BASE-PRE")
+        advance(shop, datetime(2026, 3, 9, 10, tzinfo=UTC))
+    finally:
+        fake_stripe.processing = False
+    [intent] = intents_of(fake_stripe, ann["id"])
+    assert (intent["amount"], intent["status"]) == (990, "processing")
+
+    assert delivered(fake_stripe, fake_stripe.finish_processing(intent["id"], succeeded=True)) == "recorded"
+
+    customer = shop.emp.get(f"/v1/customers/{ann['id']}").json()
+    assert customer["dunning"] is None
+    assert len(intents_of(fake_stripe, ann["id"])) == 1
+    shop.close()
