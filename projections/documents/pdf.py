@@ -8,13 +8,14 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from fpdf import FPDF
 
 from domain.money import format_amount
 from projections.documents.model import INVOICE, Document
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT = "DejaVu"
 FONTS = files("projections.documents") / "fonts"
@@ -35,6 +36,8 @@ class _Page:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.zone = ZoneInfo(doc.seller.get("time_zone") or "UTC")
+        from fpdf import FPDF  # imported when a document is drawn: 50 MiB a process otherwise never needs
+
         self.pdf = FPDF(format="A4")
         self.pdf.set_title(f"{TITLES[doc.kind]} {doc.number}")
         self.pdf.set_creator("chargeledger")
