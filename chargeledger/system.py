@@ -208,7 +208,8 @@ class System:
         read = rebuild_inline(self.database_url, self.ledger, self.accounts)
         reset_async(self.database_url, self.ledger.name, self.projections)
         for projection in self.projections:
-            self.progress.forget(projection.name)
+            if projection.rebuilt:
+                self.progress.forget(projection.name)
         for projection in self.projections:
             ProjectionRunner(projection, self.ledger, self.pool, self.progress, batch_size=5000).catch_up()
         if was_running:

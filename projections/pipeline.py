@@ -60,11 +60,17 @@ class AsyncProjection:
     def apply(self, cursor: Cursor[Any], events: Sequence[Logged]) -> None:
         raise NotImplementedError
 
+    @property
+    def rebuilt(self) -> bool:
+        """Whether a rebuild empties the projection and reads the log again from the first event.
+        One without tables of its own to empty (the webhooks' outbox, which keeps every message
+        it wrote) would only find each message written already: a rebuild catches it up from
+        where it is instead."""
+        return bool(self.tables)
+
     def reset(self, cursor: Cursor[Any]) -> None:
-        """Empty the projection's tables for a rebuild from zero (a projection without tables
-        is only read again from the first event)."""
-        if self.tables:
-            cursor.execute(f"TRUNCATE {', '.join(self.tables)}")
+        """Empty the projection's tables for a rebuild from zero."""
+        cursor.execute(f"TRUNCATE {', '.join(self.tables)}")
 
 
 @dataclass

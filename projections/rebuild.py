@@ -73,9 +73,9 @@ def rebuild_inline(
 
 
 def reset_async(conninfo: str, app_name: str, projections: Sequence[AsyncProjection]) -> None:
-    """Empty each projection's tables and forget its position, in one transaction each."""
+    """Empty each rebuilt projection's tables and forget its position, in one transaction each."""
     with psycopg.connect(conninfo) as conn:
-        for projection in projections:
+        for projection in (projection for projection in projections if projection.rebuilt):
             with conn.transaction(), conn.cursor() as cursor:
                 projection.reset(cursor)
                 cursor.execute(

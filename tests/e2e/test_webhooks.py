@@ -411,7 +411,7 @@ def test_a_rebuild_writes_no_message_twice_and_sends_nothing_again(
     receiver.wait_for("/rebuilt", lambda found: len(found) == 2)
     _messages(tenant, hook["id"], lambda items: [item["state"] for item in items] == ["delivered"] * 2)
 
-    own_ledger.system.rebuild()  # every read model from the first event, the messages' too
+    own_ledger.system.rebuild()  # every read model from the first event; the messages are kept
     session(tenant, ann["id"], 200)
 
     delivered = receiver.wait_for("/rebuilt", lambda found: len(found) == 3)
