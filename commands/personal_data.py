@@ -25,14 +25,10 @@ SEALED = "_personal_"
 NONCE_BYTES = 12
 
 
-def personal_fields(cls: type) -> tuple[tuple[str, ...], ...]:
-    """The class's personal fields, each as its path of keys."""
-    return _paths(getattr(cls, "PERSONAL", ()))
-
-
 @cache
-def _paths(names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(name.split(".")) for name in names)
+def personal_fields(cls: type) -> tuple[tuple[str, ...], ...]:
+    """The class's personal fields, each as its path of keys (asked for every event read)."""
+    return tuple(tuple(name.split(".")) for name in getattr(cls, "PERSONAL", ()))
 
 
 def subject_of(cls: type, originator_id: UUID, state: dict[str, Any]) -> UUID:
