@@ -51,7 +51,7 @@ class PersonalDataMapper(Mapper[UUID]):
     keys: DataKeys = InMemoryDataKeys()
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        cls = type(domain_event)
+        cls: type = type(domain_event)
         paths = personal_fields(cls)
         if not paths:
             return super().to_stored_event(domain_event)
