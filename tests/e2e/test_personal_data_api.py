@@ -60,7 +60,8 @@ def test_erasure_scrubs_the_read_models_and_the_stored_events(tenant: Tenant, sm
         bytes(row[0])
         for row in rows(tenant, "SELECT state FROM ledger_events WHERE originator_id = %s", erin)
     )
-    for plain in (name, email, "Erasmusgracht", "0341"):
+    # Whole values: ids, times and sealed values may hold the card's "0341" by chance.
+    for plain in (name, email, "Erasmusgracht", '"0341"'):
         assert plain.encode() not in stored
     assert rows(tenant, "SELECT recipient, body FROM mail_outbox WHERE customer_id = %s", erin) == [
         (None, "")
