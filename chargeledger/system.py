@@ -210,11 +210,15 @@ class System:
         for projection in self.projections:
             if projection.rebuilt:
                 self.progress.forget(projection.name)
-        for projection in self.projections:
-            ProjectionRunner(projection, self.ledger, self.pool, self.progress, batch_size=5000).catch_up()
+        self.catch_up_projections()
         if was_running:
             self.start_projections()
         return read
+
+    def catch_up_projections(self) -> None:
+        """Apply to each asynchronous projection, here and now, what it has not read yet."""
+        for projection in self.projections:
+            ProjectionRunner(projection, self.ledger, self.pool, self.progress, batch_size=5000).catch_up()
 
     def projection_statuses(self) -> list[ProjectionStatus]:
         """Each asynchronous projection's position and last error as recorded (any process's);
