@@ -36,7 +36,7 @@ class _Page:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.zone = ZoneInfo(doc.seller.get("time_zone") or "UTC")
-        from fpdf import FPDF  # imported when a document is drawn: 50 MiB a process otherwise never needs
+        from fpdf import FPDF  # imported when a document is drawn: fpdf2 and fontTools weigh 20-40 MiB
 
         self.pdf = FPDF(format="A4")
         self.pdf.set_title(f"{TITLES[doc.kind]} {doc.number}")
