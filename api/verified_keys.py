@@ -1,8 +1,9 @@
 """Keys verified a moment ago in this process, so that most requests authenticate without a
 thread hop and a database round trip (docs/performance.md: without it ingestion lost a third).
 
-A revocation is heard at once: `revoke_key` sends a NOTIFY on REVOKED_CHANNEL in its own
-transaction, every process LISTENs and forgets the key. Nothing is remembered while that
+A revocation is heard at once: a trigger on api_keys (migrations/0021) sends a NOTIFY on
+REVOKED_CHANNEL when a revocation or deletion commits, however it is made; every process LISTENs
+and forgets the key. Nothing is remembered while that
 connection is down, and everything is forgotten when it comes back (what was sent meanwhile is
 gone); a lookup that began before a revocation was heard is never remembered, so a stale answer
 cannot outlive the notification. `ttl` bounds each entry regardless, and with it how stale

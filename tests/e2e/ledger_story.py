@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 
 from tests.conftest import Tenant
+from tests.reliability.crash_serve import wait_until
 
 CARD = {"token": "tok_visa", "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}
 DECLINING_CARD = {**CARD, "token": "tok_chargeCustomerFail", "last4": "0341"}
@@ -136,11 +137,12 @@ def payments_model_at_head(tenant: Tenant) -> bool:
 def refused_soon(client: Any, path: str, timeout: float = 5.0) -> Any:
     """The first 401 a client gets for `path` within `timeout` (another process hears of a
     revocation by a NOTIFY, a moment after it commits)."""
-    deadline = time.monotonic() + timeout
-    while (answer := client.get(path)).status_code != 401:
-        assert time.monotonic() < deadline, f"still {answer.status_code} after {timeout} s"
-        time.sleep(0.02)
-    return answer
+
+    def refused() -> Any:
+        answer = client.get(path)
+        return answer if answer.status_code == 401 else None
+
+    return wait_until(refused, f"a 401 for {path}", timeout=timeout, every=0.02)
 
 
 def wait_until_payments_settled(tenant: Tenant, customer_id: str, timeout: float = 10.0) -> None:
