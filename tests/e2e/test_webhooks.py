@@ -34,6 +34,7 @@ from tests.e2e.ledger_story import (
     top_up,
 )
 from tests.ocpi_cpo import LocalCpo, create_party, official_cdr
+from tests.reliability.crash_serve import wait_until
 from tests.reliability.evidence import captured_logs
 from tests.reliability.serving import ledger_of_its_own
 from tests.webhook_receiver import Behaviour, Receiver, verified
@@ -243,25 +244,42 @@ def test_a_receiver_answering_500_gets_the_same_message_again(tenant: Tenant, re
 
 
 def test_operators_see_the_deliveries_in_health_and_metrics(tenant: Tenant, receiver: Receiver) -> None:
+    def webhook_metrics() -> dict[str, float]:
+        return {
+            line.split(" ")[0]: float(line.split(" ")[1])
+            for line in tenant.emp.get("/metrics").text.splitlines()
+            if line.startswith("chargeledger_webhook")
+        }
+
+    def grown(now: dict[str, float], name: str) -> float:
+        return now.get(name, 0.0) - before.get(name, 0.0)
+
+    def both_attempts_counted() -> dict[str, float] | None:
+        """The figures once the worker has counted both attempts (the delivery's latency is its
+        last figure): the receiver has the second one before the worker has its answer."""
+        now = webhook_metrics()
+        attempts = grown(now, "chargeledger_webhook_attempt_seconds_count")
+        latencies = grown(now, "chargeledger_webhook_delivery_latency_seconds_count")
+        return now if attempts >= 2 and latencies >= 1 else None
+
+    before = webhook_metrics()
     receiver.behaviours["/watched"] = Behaviour(statuses=[503])
     endpoint(tenant, f"{receiver.base_url}/watched", event_types=["customer.created"])
     customer(tenant, "postpaid")
     receiver.wait_for("/watched", lambda found: len(found) == 2)
 
+    metrics = wait_until(
+        both_attempts_counted, "the worker's count of both attempts", timeout=SUBSCRIBE_TIMEOUT
+    )
     health = tenant.emp.get("/health").json()
-    metrics = {
-        line.split(" ")[0]: float(line.split(" ")[1])
-        for line in tenant.emp.get("/metrics").text.splitlines()
-        if line.startswith("chargeledger_webhook")
-    }
 
     assert health["webhooks"]["running"] is True
     assert set(health["webhooks"]["deliveries"]) == {"pending", "failed"}
     assert health["projections"]["webhooks"]["last_error"] is None
-    assert metrics['chargeledger_webhook_attempts_total{outcome="failed"}'] >= 1
-    assert metrics['chargeledger_webhook_attempts_total{outcome="delivered"}'] >= 1
-    assert metrics["chargeledger_webhook_delivery_latency_seconds_count"] >= 1
-    assert metrics["chargeledger_webhook_attempt_seconds_count"] >= 2
+    assert grown(metrics, 'chargeledger_webhook_attempts_total{outcome="failed"}') >= 1
+    assert grown(metrics, 'chargeledger_webhook_attempts_total{outcome="delivered"}') >= 1
+    assert grown(metrics, "chargeledger_webhook_delivery_latency_seconds_count") >= 1
+    assert grown(metrics, "chargeledger_webhook_attempt_seconds_count") >= 2
     assert {
         'chargeledger_webhook_messages{state="pending"}',
         'chargeledger_webhook_messages{state="failed"}',
