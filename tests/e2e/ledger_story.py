@@ -104,8 +104,9 @@ def transactions(tenant: Tenant, customer_id: str) -> list[dict]:
             return items
 
 
-def wait_for_balance(tenant: Tenant, customer_id: str, expected: int, timeout: float = 2.0) -> float:
-    """Seconds until the balance reached `expected` (fails after `timeout`)."""
+def wait_for_balance(tenant: Tenant, customer_id: str, expected: int, timeout: float = 10.0) -> float:
+    """Seconds until the balance reached `expected` (fails after `timeout`: an automatic top-up
+    comes from the payment worker, which a loaded machine may keep waiting for seconds)."""
     start = time.monotonic()
     while True:
         if balance(tenant, customer_id) == expected:

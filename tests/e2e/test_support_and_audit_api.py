@@ -13,6 +13,7 @@ import httpx
 
 from tests.conftest import Tenant
 from tests.e2e.ledger_story import CARD, customer, problem_code, session, top_up, transactions
+from tests.reliability.crash_serve import wait_until
 
 
 def story(tenant: Tenant) -> dict:
@@ -22,10 +23,9 @@ def story(tenant: Tenant) -> dict:
     top_up(tenant, ann["id"], 1500)
     session(tenant, ann["id"], 400)
     session(tenant, ann["id"], 300)  # 800 left: below 10.00, so 30.00 is added
-    deadline = time.monotonic() + 5
-    while len(transactions(tenant, ann["id"])) < 4:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(
+        lambda: len(transactions(tenant, ann["id"])) >= 4, "the automatic top-up", timeout=10.0, every=0.02
+    )
     return ann
 
 
