@@ -169,7 +169,11 @@ def test_a_year_of_billing(billing: Billing, year: int) -> None:
         "SELECT count(*) FROM card_payments WHERE customer_id = %s AND status = 'declined'", p2
     )[0][0]
     assert failures > 12  # retried by dunning on its retry days
-    subjects = [row[0] for row in b.rows("SELECT subject FROM mail_outbox WHERE customer_id = %s", p2)]
+    # In the order they were written (without an ORDER BY the rows may come in any order).
+    subjects = [
+        row[0]
+        for row in b.rows("SELECT subject FROM mail_outbox WHERE customer_id = %s ORDER BY created_at", p2)
+    ]
     # One failure mail per debit (its due date's attempt), and one mail per step of dunning.
     assert sum(subject.startswith("Payment failed") for subject in subjects) == 12
     reminders = [subject for subject in subjects if not subject.startswith("Payment failed")]

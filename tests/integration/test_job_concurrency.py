@@ -221,9 +221,19 @@ def test_a_run_killed_halfway_and_repeated_leaves_the_state_of_one_run(twin_syst
                 rough.pool,
                 triggered_by="t",
             )
+        # Asked after each run: every run starts at the clock's AS_OF, so ordering the runs by
+        # started_at would leave their order to the table's physical row order.
+        assert job_statuses(rough, job) == ["failed"]
         rough.run_job(job, AS_OF, "test")
+        assert job_statuses(rough, job) == ["failed", "finished"]
 
     assert state(rough) == expected
     with psycopg.connect(rough.database_url) as conn:
-        statuses = conn.execute("SELECT job, status FROM job_runs ORDER BY started_at").fetchall()
-    assert [status for _, status in statuses] == ["failed", "finished"] * 3
+        [(runs,)] = conn.execute("SELECT count(*) FROM job_runs").fetchall()
+    assert runs == 2 * len(JOBS)
+
+
+def job_statuses(system: System, job: str) -> list[str]:
+    with psycopg.connect(system.database_url) as conn:
+        rows = conn.execute("SELECT status FROM job_runs WHERE job = %s ORDER BY status", (job,))
+        return [row[0] for row in rows.fetchall()]

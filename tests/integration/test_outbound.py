@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from commands.outbound import MAX_ANSWER_BYTES, RefusedUrl, check_url, send
+from tests.reliability.crash_serve import wait_until
 
 
 class Server:
@@ -84,6 +85,9 @@ def test_at_most_64_kib_of_an_answer_is_read(server: Server) -> None:
 def test_a_server_that_never_answers_ends_the_attempt(server: Server) -> None:
     with pytest.raises(TimeoutError):
         send("POST", server.url("/never"), b"{}", {}, allow_insecure=True, attempt_timeout=0.3)
+    # The client gives up after 0.3 s whether or not the server's thread has run by then (on a
+    # loaded machine it may not have): wait for the request to arrive, then it is the only one.
+    wait_until(lambda: server.paths, "the request at the server", timeout=10)
     assert server.paths == ["/never"]
 
 

@@ -55,7 +55,9 @@ def test_the_scheduler_runs_each_job_on_its_cron_trigger(fresh_database_url: str
         fired.set()
 
     scheduler = build_scheduler(run, leadership, clock, schedules_from_env({}))
-    scheduler.start()
+    # Started paused, the other jobs held: run at 01:00, 01:30 or 02:00 UTC, their own
+    # triggers would fire too, and `seen` would hold more than the job fired here.
+    scheduler.start(paused=True)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
         assert set(jobs) == {"recurring-prepayment", "recurring-payment", "invoice-production"}
@@ -63,7 +65,10 @@ def test_the_scheduler_runs_each_job_on_its_cron_trigger(fresh_database_url: str
             assert isinstance(job.trigger, CronTrigger)
             assert str(job.trigger.timezone) == "UTC"
             assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS and job.coalesce
+        for other in set(jobs) - {"invoice-production"}:
+            scheduler.pause_job(other)
         scheduler.modify_job("invoice-production", next_run_time=datetime.now(UTC))
+        scheduler.resume()
         assert fired.wait(10)
         assert seen == ["invoice-production"]
     finally:

@@ -6,6 +6,7 @@ document, so a new route cannot be left out of either.
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 import time
@@ -193,11 +194,18 @@ BILLING = {
 }
 
 
+PARTY_NUMBERS = itertools.count()
+ALPHANUMERIC = string.digits + string.ascii_uppercase
+
+
 def _party_codes() -> dict[str, str]:
-    """Codes of an operator not seen before (one pending or connected twice answers 409)."""
+    """Codes of an operator not seen before (one pending or connected twice answers 409): the
+    party id is numbered, not drawn, since a world makes dozens and random codes could repeat;
+    it starts with a digit, so it is never one of the seeded operators' (EXA, VLT, OTH)."""
+    first, rest = divmod(next(PARTY_NUMBERS) % (10 * 36 * 36), 36 * 36)
     return {
         "country_code": "".join(random.choices(string.ascii_uppercase, k=2)),
-        "party_id": "".join(random.choices(string.ascii_uppercase + string.digits, k=3)),
+        "party_id": string.digits[first] + ALPHANUMERIC[rest // 36] + ALPHANUMERIC[rest % 36],
     }
 
 
