@@ -53,7 +53,14 @@ def client_for(world: World, route: Route, parameters: dict[str, Any] | None = N
 
 
 def customer_count(tenant: Tenant) -> int:
-    return len(tenant.emp.get("/v1/customers", params={"limit": 500}).json()["items"])
+    """Every customer of the tenant, page after page (a world can hold more than one page)."""
+    count, cursor = 0, None
+    while True:
+        params: dict[str, Any] = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+        page = tenant.emp.get("/v1/customers", params=params).json()
+        count += len(page["items"])
+        if (cursor := page["next_cursor"]) is None:
+            return count
 
 
 # Oversized bodies
