@@ -132,7 +132,9 @@ class DecimalJsonRequest(Request[Any, Any, Any]):
     async def json(self) -> Any:
         if self._json is Empty:
             body = await self.body()
-            self._json = self._connection_state.json = DECIMAL_JSON.decode(body or b"null")
+            # A body of only whitespace is no body, as for the strict check (api/strict_body.py),
+            # which has already refused what is not JSON.
+            self._json = self._connection_state.json = DECIMAL_JSON.decode(body.strip() or b"null")
         return self._json
 
 

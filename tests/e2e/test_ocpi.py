@@ -479,6 +479,27 @@ def test_the_official_token_examples_are_authorized_as_the_ledger_decides(connec
     assert (wrong_type.status_code, wrong_type.json()["status_code"]) == (404, 2004)
 
 
+def test_an_authorization_body_of_only_whitespace_is_no_body_and_a_broken_one_is_refused(
+    connection: Connection,
+) -> None:
+    tenant = connection.tenant
+    holder = customer(tenant, "postpaid")
+    uid = "WS-" + uuid.uuid4().hex[:6]
+    body = {"uid": uid, "type": "RFID", "contract_id": "FI-VLT-WS"}
+    assert tenant.emp.post(f"/v1/customers/{holder['id']}/tokens", json=body).status_code == 201
+    path = f"/ocpi/2.2.1/tokens/{uid}/authorize"
+    json_body = {"content-type": "application/json"}
+
+    # The location references are optional: a body of only whitespace leaves them out.
+    for blank in (b"", b"\t", b" \r\n "):
+        asked = connection.ocpi.post(path, content=blank, headers=json_body)
+        assert asked.status_code == 200, (blank, asked.text)
+        assert asked.json()["data"]["allowed"] == "ALLOWED"
+    broken = connection.ocpi.post(path, content=b'{"location_id": ', headers=json_body)
+    assert broken.status_code == 400, broken.text
+    assert broken.json()["status_code"] == 2001 and "body" in broken.json()["status_message"]
+
+
 def test_a_cdr_and_its_credit_land_on_the_next_invoice(
     served: ServedApp, admin: httpx.Client, cpo: LocalCpo
 ) -> None:
