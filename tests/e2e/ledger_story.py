@@ -92,16 +92,21 @@ def balance(tenant: Tenant, customer_id: str) -> int:
     return value
 
 
-def transactions(tenant: Tenant, customer_id: str) -> list[dict]:
+def every_item(tenant: Tenant, path: str) -> list[dict]:
+    """Every item of a list, page after page."""
     items: list[dict] = []
     cursor = None
     while True:
         params: dict[str, Any] = {"limit": 500, **({"cursor": cursor} if cursor else {})}
-        page = tenant.emp.get(f"/v1/customers/{customer_id}/transactions", params=params).json()
+        page = tenant.emp.get(path, params=params).json()
         items += page["items"]
         cursor = page["next_cursor"]
         if cursor is None:
             return items
+
+
+def transactions(tenant: Tenant, customer_id: str) -> list[dict]:
+    return every_item(tenant, f"/v1/customers/{customer_id}/transactions")
 
 
 def wait_for_balance(tenant: Tenant, customer_id: str, expected: int, timeout: float = 10.0) -> float:

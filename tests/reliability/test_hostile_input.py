@@ -14,7 +14,7 @@ import pytest
 
 from api.asgi import MAX_BODY_BYTES
 from tests.conftest import ServedApp, Tenant
-from tests.e2e.ledger_story import CARD, customer, session
+from tests.e2e.ledger_story import CARD, customer, every_item, session
 from tests.reliability.evidence import captured_logs, database_text
 from tests.reliability.routes import CPO, PUBLIC, ROUTES, Route, World, build_world
 
@@ -53,14 +53,7 @@ def client_for(world: World, route: Route, parameters: dict[str, Any] | None = N
 
 
 def customer_count(tenant: Tenant) -> int:
-    """Every customer of the tenant, page after page (a world can hold more than one page)."""
-    count, cursor = 0, None
-    while True:
-        params: dict[str, Any] = {"limit": 500, **({"cursor": cursor} if cursor else {})}
-        page = tenant.emp.get("/v1/customers", params=params).json()
-        count += len(page["items"])
-        if (cursor := page["next_cursor"]) is None:
-            return count
+    return len(every_item(tenant, "/v1/customers"))
 
 
 # Oversized bodies
